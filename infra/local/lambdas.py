@@ -1,0 +1,96 @@
+"""Runs the template's real handlers in-process: for API routes and for Step Functions'
+`lambda:invoke` tasks (a botocore before-send hook answers lambda.Invoke, so moto never needs
+Docker)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+import traceback
+import uuid
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+from urllib.parse import unquote
+
+from infra.local.template import ROOT, REGION, FunctionSpec
+
+LAYER_PATH = ROOT / "layers" / "huike" / "python"
+
+
+@dataclass
+class LocalLambdaContext:
+    function_name: str
+    invoked_function_arn: str
+    memory_limit_in_mb: int = 512
+    function_version: str = "$LATEST"
+    aws_request_id: str = ""
+    log_group_name: str = ""
+    log_stream_name: str = "local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 15_000
+
+
+class LambdaHost:
+    """Loads each function's handler once (as Lambda would per container) and invokes it."""
+
+    def __init__(self, functions: dict[str, FunctionSpec]) -> None:
+        self.functions = functions
+        self.by_name = {spec.name: spec for spec in functions.values()}
+        self.by_name.update({spec.arn: spec for spec in functions.values()})
+        self._modules: dict[str, ModuleType] = {}
+        if str(LAYER_PATH) not in sys.path:
+            sys.path.insert(0, str(LAYER_PATH))
+
+    def handler(self, spec: FunctionSpec) -> Any:
+        module_file, _, attribute = spec.handler.rpartition(".")
+        if spec.logical_id not in self._modules:
+            path = spec.code_dir / f"{module_file.replace('.', '/')}.py"
+            module_name = f"huike_function_{spec.logical_id}"
+            module_spec = importlib.util.spec_from_file_location(module_name, path)
+            assert module_spec and module_spec.loader
+            module = importlib.util.module_from_spec(module_spec)
+            sys.modules[module_name] = module
+            module_spec.loader.exec_module(module)
+            self._modules[spec.logical_id] = module
+        return getattr(self._modules[spec.logical_id], attribute)
+
+    def invoke(self, logical_id: str, event: Any) -> Any:
+        spec = self.functions[logical_id]
+        context = LocalLambdaContext(spec.name, spec.arn, aws_request_id=str(uuid.uuid4()))
+        return self.handler(spec)(event, context)
+
+    # -- Step Functions lambda:invoke ------------------------------------------------
+    def answer_invoke(self, request: Any, **_: Any) -> Any:
+        from botocore.awsrequest import AWSResponse
+        from moto.core.botocore_stubber import MockRawResponse
+
+        function_ref = unquote(request.url.split("/functions/", 1)[1].split("/invocations", 1)[0])
+        spec = self.by_name.get(function_ref)
+        if spec is None:
+            body = json.dumps({"Type": "User", "Message": f"Function not found: {function_ref}"}).encode()
+            headers = {"x-amzn-errortype": "ResourceNotFoundException"}
+            return AWSResponse(request.url, 404, headers, MockRawResponse(body))
+        raw = request.body or b"{}"
+        payload = json.loads(raw.decode() if isinstance(raw, bytes) else raw)
+        headers = {"Content-Type": "application/json", "X-Amz-Executed-Version": "$LATEST"}
+        try:
+            result = self.invoke(spec.logical_id, payload)
+            body = json.dumps(result).encode()
+        except Exception as exc:  # what Lambda reports as an unhandled function error
+            body = json.dumps({
+                "errorMessage": str(exc),
+                "errorType": type(exc).__name__,
+                "stackTrace": traceback.format_exception(exc),
+            }).encode()
+            headers["X-Amz-Function-Error"] = "Unhandled"
+        return AWSResponse(request.url, 200, headers, MockRawResponse(body))
+
+    def route_step_function_invokes(self) -> None:
+        """Register on the default boto3 session, which moto's executor builds clients from."""
+        import boto3
+
+        boto3.setup_default_session(region_name=REGION)
+        boto3.DEFAULT_SESSION.events.register_first("before-send.lambda.Invoke", self.answer_invoke)  # type: ignore[union-attr]

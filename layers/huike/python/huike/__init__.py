@@ -1,0 +1,1 @@
+"""Huike domain: customers, consent, orders, flows and the one send path."""

@@ -1,0 +1,32 @@
+"""Starting Step Functions executions with deterministic names."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from huike.adapters.aws import client
+
+_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def execution_name(*parts: str) -> str:
+    """A deterministic, valid execution name (<= 80 chars of [A-Za-z0-9_-])."""
+    name = "-".join(_NAME_UNSAFE.sub("_", part) for part in parts)
+    if len(name) > 80:
+        import hashlib
+
+        digest = hashlib.sha256(name.encode()).hexdigest()[:16]
+        name = f"{name[:63]}-{digest}"
+    return name
+
+
+def start_execution(state_machine_arn: str, name: str, payload: dict[str, Any]) -> bool:
+    """Start once; a second start with the same name is a no-op (returns False)."""
+    sfn = client("stepfunctions")
+    try:
+        sfn.start_execution(stateMachineArn=state_machine_arn, name=name, input=json.dumps(payload))
+    except sfn.exceptions.ExecutionAlreadyExists:
+        return False
+    return True

@@ -1,0 +1,1 @@
+"""Platform adapters: each maps its webhook payload onto huike.events.Event."""
