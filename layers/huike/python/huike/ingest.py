@@ -62,7 +62,7 @@ def apply_event(tenant: Tenant, event: Event) -> dict[str, Any]:
         )
         result["order_status"] = order.status
         if event.type == "order.created":
-            result["flows_started"] = ["unpaid_reminder"] if unpaid_reminder.start(tenant, order) else []
+            result["flows_scheduled"] = ["unpaid_reminder"] if unpaid_reminder.start(tenant, order) else []
     return result
 
 

@@ -40,7 +40,7 @@ class SendRequest:
 
 @dataclass
 class SendOutcome:
-    outcome: str  # sent | deferred | skipped | duplicate
+    outcome: str  # sent | deferred | skipped | duplicate | exited
     reason: str | None = None
     retry_at: datetime | None = None
     channel: str | None = None

@@ -22,11 +22,15 @@ def execution_name(*parts: str) -> str:
     return name
 
 
-def start_execution(state_machine_arn: str, name: str, payload: dict[str, Any]) -> bool:
-    """Start once; a second start with the same name is a no-op (returns False)."""
+def start_execution(state_machine_arn: str, name: str, payload: dict[str, Any]) -> str:
+    """Start once by name and return the execution ARN.
+
+    Step Functions treats a repeated start with the same name and input as the same execution,
+    and refuses the same name with other input; both mean the flow is already scheduled.
+    """
     sfn = client("stepfunctions")
     try:
-        sfn.start_execution(stateMachineArn=state_machine_arn, name=name, input=json.dumps(payload))
+        response = sfn.start_execution(stateMachineArn=state_machine_arn, name=name, input=json.dumps(payload))
     except sfn.exceptions.ExecutionAlreadyExists:
-        return False
-    return True
+        return f"{state_machine_arn.replace(':stateMachine:', ':execution:')}:{name}"
+    return str(response["executionArn"])

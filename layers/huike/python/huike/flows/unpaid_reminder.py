@@ -31,7 +31,7 @@ def plan_start(tenant: Tenant, order: Order) -> dict[str, Any] | None:
 
 
 def start(tenant: Tenant, order: Order) -> bool:
-    """Start the reminder execution once per order (deterministic name)."""
+    """Schedule the reminder: one execution per order (deterministic name). False if none is due."""
     from huike.adapters.stepfunctions import execution_name, start_execution
     from huike.settings import settings
 
@@ -39,22 +39,23 @@ def start(tenant: Tenant, order: Order) -> bool:
     if payload is None:
         return False
     name = execution_name(FLOW, tenant.tenant_id, order.order_id)
-    return start_execution(settings().unpaid_reminder_state_machine_arn, name, payload)
+    start_execution(settings().unpaid_reminder_state_machine_arn, name, payload)
+    return True
 
 
 def wake(tenant_id: str, order_id: str, step: str) -> dict[str, Any]:
     """Called by the state machine when the wait is over: re-check exits, then send."""
-    from huike.sending import SendRequest, send
+    from huike.sending import SendOutcome, SendRequest, send
     from huike.templates import format_amount
 
     tenant = repository.get_tenant(tenant_id)
     order = repository.get_order(tenant_id, order_id)
     if order is None:
-        return {"outcome": "exited", "reason": "order-not-found"}
+        return SendOutcome("exited", reason="order-not-found").as_dict()
     if order.status != "pending":
-        return {"outcome": "exited", "reason": f"order-{order.status}"}
+        return SendOutcome("exited", reason=f"order-{order.status}").as_dict()
     if order.payment_due_at is not None and clock.now() >= order.payment_due_at:
-        return {"outcome": "exited", "reason": "payment-window-closed"}
+        return SendOutcome("exited", reason="payment-window-closed").as_dict()
     customer = repository.get_customer(tenant_id, order.customer_id) if order.customer_id else None
     settings = flow_settings(tenant.flows, FLOW)
     outcome = send(

@@ -1,0 +1,45 @@
+# Huike: `make local` runs the whole product on this machine; `make test` runs every test.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+SAM_VENV := .venv-sam
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+SAM_STAMP := $(SAM_VENV)/.installed
+export TZ := UTC
+export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/huike/python
+export AWS_DEFAULT_REGION ?= us-east-1
+
+.PHONY: local test lint bench build validate clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet ".[dev]"
+	touch $(STAMP)
+
+$(SAM_STAMP):
+	test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet "aws-sam-cli==1.170.0"
+	touch $(SAM_STAMP)
+
+local: $(STAMP)
+	$(PY) -m infra.local
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+lint: $(STAMP) $(SAM_STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy layers/huike/python/huike
+	$(VENV)/bin/cfn-lint template.yaml
+	$(SAM_VENV)/bin/sam validate --lint
+
+bench: $(STAMP)
+	$(PY) -m benchmarks
+
+build: $(SAM_STAMP)
+	$(SAM_VENV)/bin/sam build
+
+clean:
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .local

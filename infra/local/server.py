@@ -1,0 +1,76 @@
+"""HTTP adapter: the template's API routes and the local-only /_local/* control routes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from werkzeug.wrappers import Request, Response
+
+from infra.local.runtime import LocalRuntime
+
+
+def _json(payload: Any, status: int = 200) -> Response:
+    return Response(json.dumps(payload, ensure_ascii=False), status=status, mimetype="application/json")
+
+
+class LocalServer:
+    def __init__(self, runtime: LocalRuntime) -> None:
+        self.runtime = runtime
+        self.control = {
+            ("GET", "/_local/health"): self.health,
+            ("GET", "/_local/clock"): self.get_clock,
+            ("POST", "/_local/clock/advance"): self.advance_clock,
+            ("GET", "/_local/outbox"): self.outbox,
+            ("GET", "/_local/executions"): self.executions,
+        }
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        request = Request(environ)
+        route = self.control.get((request.method, request.path))
+        if route is not None:
+            response = route(request)
+        elif request.path.startswith("/_local/"):
+            response = _json({"error": f"no local control route {request.method} {request.path}"}, 404)
+        else:
+            result = self.runtime.api(
+                request.method, request.path, dict(request.headers), request.get_data(),
+                request.query_string.decode(),
+            )
+            response = Response(result.body, status=result.status, headers=result.headers)
+        return response(environ, start_response)
+
+    def health(self, _: Request) -> Response:
+        return _json({"status": "ok"})
+
+    def get_clock(self, _: Request) -> Response:
+        return _json({"now": self.runtime.clock.now().isoformat().replace("+00:00", "Z")})
+
+    def advance_clock(self, request: Request) -> Response:
+        try:
+            body = json.loads(request.get_data() or b"{}")
+        except json.JSONDecodeError as exc:
+            return _json({"error": f"body is not valid JSON: {exc}"}, 400)
+        if not isinstance(body, dict) or ("seconds" in body) == ("to" in body):
+            return _json({"error": 'send exactly one of {"seconds": N} or {"to": ISO8601}'}, 400)
+        try:
+            if "seconds" in body:
+                seconds = body["seconds"]
+                if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+                    return _json({"error": "seconds must be a non-negative number"}, 400)
+                now = self.runtime.advance(seconds=seconds)
+            else:
+                target = dt.datetime.fromisoformat(str(body["to"]).replace("Z", "+00:00"))
+                if target.tzinfo is None:
+                    return _json({"error": "to must carry a UTC offset or Z"}, 400)
+                now = self.runtime.advance(to=target.astimezone(dt.UTC))
+        except ValueError as exc:
+            return _json({"error": str(exc)}, 400)
+        return _json({"now": now.isoformat().replace("+00:00", "Z")})
+
+    def outbox(self, _: Request) -> Response:
+        return _json({"messages": self.runtime.outbox()})
+
+    def executions(self, _: Request) -> Response:
+        return _json({"executions": self.runtime.executions()})

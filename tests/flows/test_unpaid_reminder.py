@@ -1,0 +1,170 @@
+"""The unpaid-order reminder, end to end: webhook -> state machine on the virtual clock -> SNS."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from huike.models import SendRecord
+from tests.conftest import DAYTIME_UTC, shopify_order
+
+BUYER_PHONE = "+15025550134"
+
+
+def iso(moment: dt.datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def test_reminder_is_sent_once_after_the_delay(runtime, shopify):
+    response = shopify.post("orders/create", shopify_order(created_at=iso(DAYTIME_UTC)))
+    assert response.status == 200, response.body
+
+    runtime.advance(seconds=29 * 60)
+    assert runtime.outbox() == []
+
+    runtime.advance(seconds=31 * 60)
+    [message] = runtime.outbox()
+    assert message["to"] == BUYER_PHONE
+    assert message["channel"] == "sms"
+    assert "#1001" in message["body"] and "$409.94" in message["body"]
+    assert "https://demo-store.example/" in message["body"]
+    assert message["flow"] == "unpaid_reminder"
+    assert message["sent_at"] == "2026-11-23T15:30:00Z"
+    [execution] = runtime.executions()
+    assert execution["status"] == "SUCCEEDED"
+
+
+def test_no_reminder_when_paid_at_minute_ten(runtime, shopify):
+    shopify.post("orders/create", shopify_order(created_at=iso(DAYTIME_UTC)))
+    runtime.advance(seconds=10 * 60)
+    paid = shopify.post("orders/paid", shopify_order(created_at=iso(DAYTIME_UTC), financial_status="paid"))
+    assert paid.json()["order_status"] == "paid"
+
+    runtime.advance(seconds=3600)
+    assert runtime.outbox() == []
+    assert [e["status"] for e in runtime.executions()] == ["SUCCEEDED"]
+
+
+def test_no_reminder_when_cancelled(runtime, shopify):
+    shopify.post("orders/create", shopify_order(created_at=iso(DAYTIME_UTC)))
+    runtime.advance(seconds=5 * 60)
+    cancelled = shopify.post(
+        "orders/cancelled",
+        shopify_order(created_at=iso(DAYTIME_UTC), cancelled_at=iso(runtime.clock.now()), cancel_reason="customer"),
+    )
+    assert cancelled.json()["order_status"] == "cancelled"
+
+    runtime.advance(seconds=3600)
+    assert runtime.outbox() == []
+
+
+def test_reminder_due_at_23h_local_is_deferred_to_08h_local(runtime, shopify):
+    # 03:30 UTC on the 24th is 22:30 in New York; the reminder falls due at 23:00 local.
+    late_evening = dt.datetime(2026, 11, 24, 3, 30, tzinfo=dt.UTC)
+    runtime.advance(to=late_evening)
+    shopify.post("orders/create", shopify_order(created_at=iso(late_evening)))
+
+    runtime.advance(to=dt.datetime(2026, 11, 24, 12, 59, tzinfo=dt.UTC))  # 07:59 local
+    assert runtime.outbox() == []
+    [record] = SendRecord.query("demo")
+    assert record.status == "deferred" and record.reason == "quiet-hours"
+    assert record.deferred_until == dt.datetime(2026, 11, 24, 13, 0, tzinfo=dt.UTC)
+
+    runtime.advance(to=dt.datetime(2026, 11, 24, 14, 0, tzinfo=dt.UTC))
+    [message] = runtime.outbox()
+    assert message["sent_at"] == "2026-11-24T13:00:00Z"  # 08:00 in New York
+
+
+def test_same_webhook_delivered_three_times_sends_one_sms(runtime, shopify):
+    order = shopify_order(created_at=iso(DAYTIME_UTC))
+    responses = [shopify.post("orders/create", order, webhook_id="dup-webhook-1") for _ in range(3)]
+    assert [r.status for r in responses] == [200, 200, 200]
+    assert len({r.json()["status"] for r in responses}) == 1
+
+    runtime.advance(seconds=3600)
+    assert len(runtime.outbox()) == 1
+    assert len(runtime.executions()) == 1
+
+
+def test_redelivery_with_a_new_webhook_id_starts_no_second_reminder(runtime, shopify):
+    order = shopify_order(created_at=iso(DAYTIME_UTC))
+    shopify.post("orders/create", order)
+    again = shopify.post("orders/create", order)
+    assert again.status == 200
+
+    runtime.advance(seconds=3600)
+    assert len(runtime.outbox()) == 1
+    assert len(runtime.executions()) == 1
+
+
+def test_paid_arriving_before_create_ends_paid_without_reminder(runtime, shopify):
+    order = shopify_order(created_at=iso(DAYTIME_UTC))
+    shopify.post("orders/paid", {**order, "financial_status": "paid"})
+    created = shopify.post("orders/create", order)  # the late create still says "pending"
+    assert created.json()["order_status"] == "paid"
+    assert created.json()["flows_scheduled"] == []
+
+    runtime.advance(seconds=3600)
+    assert runtime.executions() == []
+    assert runtime.outbox() == []
+
+
+def test_order_whose_payment_window_has_closed_gets_no_reminder(runtime, shopify):
+    placed = DAYTIME_UTC - dt.timedelta(hours=25)
+    response = shopify.post("orders/create", shopify_order(created_at=iso(placed)))
+    assert response.json()["flows_scheduled"] == []
+    assert runtime.executions() == []
+
+
+def test_invalid_phone_is_kept_but_not_texted(runtime, shopify):
+    bad_phone = {"country_code": "US", "phone": "555-625-1199"}
+    order = shopify_order(
+        created_at=iso(DAYTIME_UTC),
+        customer={"id": 42, "first_name": "Ann", "phone": "555-625-1199", "default_address": bad_phone},
+        billing_address=bad_phone,
+        shipping_address=bad_phone,
+    )
+    shopify.post("orders/create", order)
+    runtime.advance(seconds=3600)
+
+    assert runtime.outbox() == []
+    [record] = SendRecord.query("demo")
+    assert (record.status, record.reason) == ("skipped", "invalid-recipient")
+
+
+def test_tenant_delay_setting_is_respected(runtime):
+    from tests.conftest import ShopifyWebhooks
+
+    tenant = runtime.seed_tenant("slow-shop", flows={"unpaid_reminder": {"delay_minutes": 120}})
+    hooks = ShopifyWebhooks(runtime, tenant)
+    hooks.post("orders/create", shopify_order(created_at=iso(DAYTIME_UTC)))
+
+    runtime.advance(seconds=119 * 60)
+    assert runtime.outbox() == []
+    runtime.advance(seconds=60)
+    [message] = runtime.outbox()
+    assert message["tenant_id"] == "slow-shop" and message["sent_at"] == "2026-11-23T17:00:00Z"
+
+
+def test_chinese_buyer_gets_the_zh_cn_template(runtime):
+    from tests.conftest import ShopifyWebhooks
+
+    tenant = runtime.seed_tenant("cn-shop", name="回客小店", timezone="Asia/Shanghai", country="CN", locale="zh-CN")
+    hooks = ShopifyWebhooks(runtime, tenant)
+    address = {"country_code": "CN", "phone": "13800138000"}
+    morning_in_shanghai = dt.datetime(2026, 11, 24, 2, 0, tzinfo=dt.UTC)  # 10:00 Beijing time
+    runtime.advance(to=morning_in_shanghai)
+    order = shopify_order(
+        created_at=iso(morning_in_shanghai),
+        currency="CNY",
+        total_price="199.00",
+        customer_locale="zh-CN",
+        customer={"id": 7, "phone": "13800138000", "default_address": address},
+        billing_address=address,
+        shipping_address=address,
+    )
+    hooks.post("orders/create", order)
+    runtime.advance(seconds=3600)
+    [message] = runtime.outbox()
+    assert message["to"] == "+8613800138000"
+    assert message["sent_at"] == "2026-11-24T02:30:00Z"
+    assert message["body"].startswith("【回客小店】您的订单#1001（¥199.00）尚未付款")
