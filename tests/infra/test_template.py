@@ -1,0 +1,123 @@
+"""template.yaml is the single source of truth: the local runtime and the models must agree with it."""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from pathlib import Path
+
+import boto3
+
+from infra.local.template import ROOT, local_template
+from huike.models import ALL_MODELS
+
+LAYER = ROOT / "layers" / "huike" / "python"
+
+
+def test_runtime_creates_exactly_the_template_tables(runtime):
+    template_tables = local_template().tables()
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    assert sorted(dynamodb.list_tables()["TableNames"]) == sorted(t["TableName"] for t in template_tables.values())
+    for logical_id, expected in template_tables.items():
+        table = dynamodb.describe_table(TableName=expected["TableName"])["Table"]
+        assert table["KeySchema"] == expected["KeySchema"], logical_id
+        assert sorted(table["AttributeDefinitions"], key=str) == sorted(expected["AttributeDefinitions"], key=str)
+        actual_indexes = {i["IndexName"]: i["KeySchema"] for i in table.get("GlobalSecondaryIndexes", [])}
+        expected_indexes = {i["IndexName"]: i["KeySchema"] for i in expected.get("GlobalSecondaryIndexes", [])}
+        assert actual_indexes == expected_indexes, logical_id
+
+
+def test_models_use_the_template_keys_and_tables(runtime):
+    from huike.models import bind_tables
+
+    bind_tables()
+    tables = local_template().tables()
+    for model in ALL_MODELS:
+        table_name = model.Meta.table_name
+        [expected] = [t for t in tables.values() if t["TableName"] == table_name]
+        key_schema = {k["KeyType"]: k["AttributeName"] for k in expected["KeySchema"]}
+        assert key_schema["HASH"] == model._hash_key_attribute().attr_name
+        range_key = model._range_key_attribute()
+        assert key_schema.get("RANGE") == (range_key.attr_name if range_key else None)
+        for name, index in model._indexes.items():
+            assert index.Meta.index_name in {i["IndexName"] for i in expected.get("GlobalSecondaryIndexes", [])}, name
+
+
+def test_state_machines_are_the_asl_files_with_every_substitution_resolved(runtime):
+    sfn = boto3.client("stepfunctions", region_name="us-east-1")
+    machines = local_template().state_machines()
+    assert machines, "template.yaml defines no state machine"
+    for machine in machines.values():
+        deployed = sfn.describe_state_machine(stateMachineArn=machine.arn)["definition"]
+        assert deployed == machine.definition
+        assert "${" not in deployed
+        for name, state in json.loads(deployed)["States"].items():
+            if state["Type"] == "Task":
+                assert state.get("Retry"), f"{machine.logical_id}.{name} has no Retry"
+
+
+def test_every_api_route_reaches_a_function_and_local_routes_are_not_deployed():
+    template = local_template()
+    functions = template.functions()
+    routes = template.routes()
+    assert routes
+    for route in routes:
+        assert route.function in functions
+        assert not route.path.startswith("/_local")
+    assert "/_local" not in (ROOT / "template.yaml").read_text()
+
+
+def test_no_hard_coded_resource_names():
+    for resource in local_template().resources.values():
+        properties = resource.get("Properties", {})
+        for key in ("TableName", "FunctionName", "StateMachineName", "TopicName", "LayerName"):
+            assert key not in properties
+
+
+def test_settings_cover_the_template_environment():
+    from huike.settings import Settings
+
+    environment = local_template().environment()
+    for field in Settings.model_fields.values():
+        if field.is_required():
+            assert field.alias in environment, f"{field.alias} is required but the template never sets it"
+
+
+def test_layer_requirements_match_pyproject():
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    declared = sorted(d.lower() for d in pyproject["project"]["dependencies"])
+    lines = (LAYER / "requirements.txt").read_text().splitlines()
+    layer = sorted(line.strip().lower() for line in lines if line.strip() and not line.startswith("#"))
+    assert layer == declared
+
+
+def test_domain_never_scans_a_table():
+    scan_call = re.compile(r"\.scan\(|[\"']Scan[\"']")
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in [*LAYER.rglob("*.py"), *(ROOT / "functions").rglob("*.py")]
+        if scan_call.search(path.read_text())
+    ]
+    assert offenders == []
+
+
+def test_functions_never_import_each_other_and_domain_never_imports_functions():
+    for path in LAYER.rglob("*.py"):
+        assert "functions" not in re.findall(r"^\s*(?:from|import)\s+(\w+)", path.read_text(), re.M)
+    for path in (ROOT / "functions").rglob("app.py"):
+        imported = set(re.findall(r"^\s*(?:from|import)\s+([\w.]+)", path.read_text(), re.M))
+        assert not any(name.startswith(("app", "functions")) for name in imported), path
+
+
+def test_samconfig_has_dev_and_prod():
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text())
+    for stage in ("dev", "prod"):
+        deploy = config[stage]["deploy"]["parameters"]
+        assert f"Stage={stage}" in deploy["parameter_overrides"]
+
+
+def test_readme_quick_start_is_two_commands():
+    readme = (ROOT / "README.md").read_text()
+    assert "make local" in readme and "make test" in readme
+    assert Path(ROOT / ".ci" / "run").read_text().count("make test") == 1

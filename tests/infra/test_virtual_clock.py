@@ -1,0 +1,64 @@
+"""The Wait-state patch: moto's executor waits on the virtual clock, not the wall clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import boto3
+import moto
+
+from infra.local.clock import PINNED_MOTO_VERSION
+
+WAIT_A_DAY = {
+    "StartAt": "WaitADay",
+    "States": {
+        "WaitADay": {"Type": "Wait", "Seconds": 86400, "Next": "WaitUntilStamp"},
+        "WaitUntilStamp": {"Type": "Wait", "TimestampPath": "$.until", "Next": "Done"},
+        "Done": {"Type": "Succeed"},
+    },
+}
+
+
+def test_moto_is_the_version_the_patch_was_written_for():
+    assert moto.__version__ == PINNED_MOTO_VERSION
+
+
+def test_waits_follow_the_virtual_clock(runtime):
+    sfn = boto3.client("stepfunctions", region_name="us-east-1")
+    machine = sfn.create_state_machine(
+        name="wait-a-day", definition=json.dumps(WAIT_A_DAY), roleArn="arn:aws:iam::123456789012:role/x"
+    )
+    start = runtime.clock.now()
+    until = start + dt.timedelta(days=1, hours=2)
+    execution = sfn.start_execution(
+        stateMachineArn=machine["stateMachineArn"],
+        name="wait-a-day-1",
+        input=json.dumps({"until": until.strftime("%Y-%m-%dT%H:%M:%SZ")}),
+    )
+
+    def status() -> str:
+        return sfn.describe_execution(executionArn=execution["executionArn"])["status"]
+
+    runtime.advance(seconds=86399)
+    assert status() == "RUNNING"
+    runtime.advance(seconds=1)  # the Seconds wait is over; now waiting for the timestamp
+    assert status() == "RUNNING"
+    runtime.advance(to=until - dt.timedelta(seconds=1))
+    assert status() == "RUNNING"
+    runtime.advance(seconds=1)
+    assert status() == "SUCCEEDED"
+
+
+def test_the_clock_never_moves_backwards(runtime):
+    import pytest
+
+    with pytest.raises(ValueError):
+        runtime.advance(to=runtime.clock.now() - dt.timedelta(seconds=1))
+
+
+def test_handlers_read_the_virtual_clock(runtime):
+    from huike import clock
+
+    runtime.advance(seconds=7 * 86400)
+    assert clock.now() == runtime.clock.now()
