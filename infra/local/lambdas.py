@@ -14,7 +14,7 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import unquote
 
-from infra.local.template import ROOT, REGION, FunctionSpec
+from infra.local.template import REGION, ROOT, FunctionSpec
 
 LAYER_PATH = ROOT / "layers" / "huike" / "python"
 
@@ -80,11 +80,13 @@ class LambdaHost:
             result = self.invoke(spec.logical_id, payload)
             body = json.dumps(result).encode()
         except Exception as exc:  # what Lambda reports as an unhandled function error
-            body = json.dumps({
-                "errorMessage": str(exc),
-                "errorType": type(exc).__name__,
-                "stackTrace": traceback.format_exception(exc),
-            }).encode()
+            body = json.dumps(
+                {
+                    "errorMessage": str(exc),
+                    "errorType": type(exc).__name__,
+                    "stackTrace": traceback.format_exception(exc),
+                }
+            ).encode()
             headers["X-Amz-Function-Error"] = "Unhandled"
         return AWSResponse(request.url, 200, headers, MockRawResponse(body))
 

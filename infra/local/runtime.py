@@ -55,12 +55,18 @@ class LocalRuntime:
 
     # -- lifecycle ---------------------------------------------------------------------
     def start(self) -> LocalRuntime:
-        os.environ.update({
-            "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION,
-            "POWERTOOLS_TRACE_DISABLED": "1", "POWERTOOLS_DEV": os.environ.get("POWERTOOLS_DEV", "0"),
-            "TZ": "UTC",
-        })
+        os.environ.update(
+            {
+                "AWS_ACCESS_KEY_ID": "testing",
+                "AWS_SECRET_ACCESS_KEY": "testing",
+                "AWS_SESSION_TOKEN": "testing",
+                "AWS_DEFAULT_REGION": REGION,
+                "AWS_REGION": REGION,
+                "POWERTOOLS_TRACE_DISABLED": "1",
+                "POWERTOOLS_DEV": os.environ.get("POWERTOOLS_DEV", "0"),
+                "TZ": "UTC",
+            }
+        )
         time.tzset()
         os.environ.update(self.template.environment())
         if str(LAYER_PATH) not in sys.path:
@@ -120,15 +126,23 @@ class LocalRuntime:
         sfn = boto3.client("stepfunctions", region_name=REGION)
         for machine in self.template.state_machines().values():
             sfn.create_state_machine(
-                name=machine.name, definition=machine.definition, type=machine.sm_type,
+                name=machine.name,
+                definition=machine.definition,
+                type=machine.sm_type,
                 roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/{machine.name}-role",
             )
         for topic in self.template.resources_of("AWS::SNS::Topic"):
             boto3.client("sns", region_name=REGION).create_topic(Name=self.template.physical_name(topic))
 
     def seed_tenant(
-        self, tenant_id: str = DEMO_TENANT_ID, *, name: str = "Huike Demo Store", timezone: str = "America/New_York",
-        country: str = "US", locale: str = "en", flows: dict[str, Any] | None = None,
+        self,
+        tenant_id: str = DEMO_TENANT_ID,
+        *,
+        name: str = "Huike Demo Store",
+        timezone: str = "America/New_York",
+        country: str = "US",
+        locale: str = "en",
+        flows: dict[str, Any] | None = None,
     ) -> TenantCredentials:
         from huike.repository import create_tenant
 
@@ -138,14 +152,21 @@ class LocalRuntime:
             webhook_secrets={kind: secrets.token_hex(24) for kind in ("shopify", "woocommerce", "events")},
         )
         create_tenant(
-            tenant_id, name=name, api_key=credentials.api_key, webhook_secrets=credentials.webhook_secrets,
-            timezone=timezone, country=country, locale=locale, flows=flows or {},
+            tenant_id,
+            name=name,
+            api_key=credentials.api_key,
+            webhook_secrets=credentials.webhook_secrets,
+            timezone=timezone,
+            country=country,
+            locale=locale,
+            flows=flows or {},
         )
         return credentials
 
     # -- API Gateway (REST, proxy integration) ------------------------------------------
-    def api(self, method: str, path: str, headers: dict[str, str] | None = None, body: bytes | str = b"",
-            query: str = "") -> ApiResponse:
+    def api(
+        self, method: str, path: str, headers: dict[str, str] | None = None, body: bytes | str = b"", query: str = ""
+    ) -> ApiResponse:
         method = method.upper()
         for route in self.routes:
             match = route.pattern.match(path)
@@ -158,11 +179,22 @@ class LocalRuntime:
                 return ApiResponse(int(result["statusCode"]), dict(result.get("headers") or {}), payload)
         known_path = any(route.pattern.match(path) for route in self.routes)
         status = 405 if known_path else 404
-        return ApiResponse(status, {"Content-Type": "application/json"},
-                           json.dumps({"message": "Missing Authentication Token" if status == 404 else "Method Not Allowed"}))
+        return ApiResponse(
+            status,
+            {"Content-Type": "application/json"},
+            json.dumps({"message": "Missing Authentication Token" if status == 404 else "Method Not Allowed"}),
+        )
 
-    def _proxy_event(self, resource: str, path: str, method: str, headers: dict[str, str], body: bytes | str,
-                     query: str, path_parameters: dict[str, str]) -> dict[str, Any]:
+    def _proxy_event(
+        self,
+        resource: str,
+        path: str,
+        method: str,
+        headers: dict[str, str],
+        body: bytes | str,
+        query: str,
+        path_parameters: dict[str, str],
+    ) -> dict[str, Any]:
         raw = body.encode() if isinstance(body, str) else body
         try:
             text, is_base64 = raw.decode("utf-8"), False
@@ -182,9 +214,15 @@ class LocalRuntime:
             "pathParameters": path_parameters or None,
             "stageVariables": None,
             "requestContext": {
-                "resourcePath": resource, "httpMethod": method, "path": f"/{stage}{path}", "stage": stage,
-                "accountId": ACCOUNT_ID, "apiId": "local", "protocol": "HTTP/1.1",
-                "requestId": secrets.token_hex(8), "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+                "resourcePath": resource,
+                "httpMethod": method,
+                "path": f"/{stage}{path}",
+                "stage": stage,
+                "accountId": ACCOUNT_ID,
+                "apiId": "local",
+                "protocol": "HTTP/1.1",
+                "requestId": secrets.token_hex(8),
+                "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
                 "requestTimeEpoch": int(now.timestamp() * 1000),
                 "identity": {"sourceIp": "127.0.0.1", "userAgent": headers.get("User-Agent", "")},
             },
@@ -215,7 +253,9 @@ class LocalRuntime:
         """Every RUNNING execution is blocked in a Wait whose deadline is still ahead."""
         give_up = time.monotonic() + timeout
         while True:
-            running = sum(1 for e in self._executions() if e.exec_status is not None and e.exec_status.value == "RUNNING")
+            running = sum(
+                1 for e in self._executions() if e.exec_status is not None and e.exec_status.value == "RUNNING"
+            )
             starting = sum(1 for e in self._executions() if e.exec_status is None)
             if starting == 0 and running == len(self.clock.waiting()):
                 return
@@ -235,13 +275,15 @@ class LocalRuntime:
     def executions(self) -> list[dict[str, Any]]:
         rows = []
         for execution in self._executions():
-            rows.append({
-                "name": execution.name,
-                "executionArn": execution.exec_arn,
-                "stateMachineArn": execution.state_machine_arn,
-                "status": execution.exec_status.value if execution.exec_status else "PENDING",
-                "input": execution.input_data,
-            })
+            rows.append(
+                {
+                    "name": execution.name,
+                    "executionArn": execution.exec_arn,
+                    "stateMachineArn": execution.state_machine_arn,
+                    "status": execution.exec_status.value if execution.exec_status else "PENDING",
+                    "input": execution.input_data,
+                }
+            )
         return rows
 
     def outbox(self) -> list[dict[str, Any]]:
@@ -254,16 +296,18 @@ class LocalRuntime:
         for message_id, (phone, body) in sns_backends[ACCOUNT_ID][REGION].sms_messages.items():
             records = sends_by_message_id(message_id)
             record = records[0] if records else None
-            messages.append({
-                "channel": record.channel if record else "sms",
-                "to": phone,
-                "subject": None,
-                "body": body,
-                "tenant_id": record.tenant_id if record else None,
-                "flow": record.flow if record else None,
-                "sent_at": record.sent_at.strftime("%Y-%m-%dT%H:%M:%SZ") if record and record.sent_at else None,
-                "message_id": message_id,
-            })
+            messages.append(
+                {
+                    "channel": record.channel if record else "sms",
+                    "to": phone,
+                    "subject": None,
+                    "body": body,
+                    "tenant_id": record.tenant_id if record else None,
+                    "flow": record.flow if record else None,
+                    "sent_at": record.sent_at.strftime("%Y-%m-%dT%H:%M:%SZ") if record and record.sent_at else None,
+                    "message_id": message_id,
+                }
+            )
         return messages
 
     def write_credentials(self, credentials: TenantCredentials, path: Path) -> None:

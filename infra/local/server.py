@@ -35,7 +35,10 @@ class LocalServer:
             response = _json({"error": f"no local control route {request.method} {request.path}"}, 404)
         else:
             result = self.runtime.api(
-                request.method, request.path, dict(request.headers), request.get_data(),
+                request.method,
+                request.path,
+                dict(request.headers),
+                request.get_data(),
                 request.query_string.decode(),
             )
             response = Response(result.body, status=result.status, headers=result.headers)

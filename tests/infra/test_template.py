@@ -9,8 +9,8 @@ from pathlib import Path
 
 import boto3
 
-from infra.local.template import ROOT, local_template
 from huike.models import ALL_MODELS
+from infra.local.template import ROOT, local_template
 
 LAYER = ROOT / "layers" / "huike" / "python"
 

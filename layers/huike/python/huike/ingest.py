@@ -57,9 +57,7 @@ def apply_event(tenant: Tenant, event: Event) -> dict[str, Any]:
     result: dict[str, Any] = {"status": "accepted", "event": event.type}
     if event.order is not None:
         window = float(flow_settings(tenant.flows, unpaid_reminder.FLOW)["payment_window_hours"])
-        order = repository.apply_order_event(
-            tenant, event, customer.customer_id if customer else None, window
-        )
+        order = repository.apply_order_event(tenant, event, customer.customer_id if customer else None, window)
         result["order_status"] = order.status
         if event.type == "order.created":
             result["flows_scheduled"] = ["unpaid_reminder"] if unpaid_reminder.start(tenant, order) else []
@@ -78,9 +76,7 @@ def _idempotency() -> tuple[Any, Callable[..., dict[str, Any]]]:
     from huike.adapters.aws import client
     from huike.settings import settings
 
-    persistence = DynamoDBPersistenceLayer(
-        table_name=settings().idempotency_table, boto3_client=client("dynamodb")
-    )
+    persistence = DynamoDBPersistenceLayer(table_name=settings().idempotency_table, boto3_client=client("dynamodb"))
     config = IdempotencyConfig(event_key_jmespath="key", expires_after_seconds=7 * 24 * 3600)
 
     @idempotent_function(data_keyword_argument="delivery", persistence_store=persistence, config=config)

@@ -16,6 +16,7 @@ Access patterns (every one a key or index query; no Scan anywhere):
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 from pynamodb.attributes import (
     BooleanAttribute,
@@ -72,7 +73,7 @@ class Customer(Model):
     updated_at = UTCDateTimeAttribute(null=True)
 
 
-class TimelineEntry(MapAttribute):
+class TimelineEntry(MapAttribute[str, Any]):
     event = UnicodeAttribute()
     at = UnicodeAttribute()
     received_at = UnicodeAttribute()

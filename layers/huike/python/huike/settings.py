@@ -15,9 +15,7 @@ class Settings(BaseModel):
     orders_table: str = Field(alias="ORDERS_TABLE")
     send_ledger_table: str = Field(alias="SEND_LEDGER_TABLE")
     idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE", default="")
-    unpaid_reminder_state_machine_arn: str = Field(
-        alias="UNPAID_REMINDER_STATE_MACHINE_ARN", default=""
-    )
+    unpaid_reminder_state_machine_arn: str = Field(alias="UNPAID_REMINDER_STATE_MACHINE_ARN", default="")
 
 
 @functools.cache

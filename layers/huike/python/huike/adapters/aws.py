@@ -12,4 +12,4 @@ def client(service: str) -> Any:
 
     from huike.settings import settings
 
-    return boto3.client(service, region_name=settings().region)  # type: ignore[call-overload]
+    return boto3.client(service, region_name=settings().region)

@@ -100,9 +100,7 @@ def _customer(order: _Order) -> CustomerData | None:
     email = (customer.email if customer else None) or order.email
     if customer is None and not phone and not email:
         return None
-    country = (address.country_code if address else None) or (
-        default_address.country_code if default_address else None
-    )
+    country = (address.country_code if address else None) or (default_address.country_code if default_address else None)
     return CustomerData(
         platform_id=f"shopify-{customer.id}" if customer else None,
         first_name=(customer.first_name if customer else None) or (address.first_name if address else None),
