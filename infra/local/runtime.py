@@ -75,6 +75,14 @@ class LocalRuntime:
 
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._mock.start()
+        try:
+            self._configure()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _configure(self) -> None:
         self._reset_domain_caches()
         from huike import clock as domain_clock
 
@@ -82,21 +90,25 @@ class LocalRuntime:
         install_wait_patch(self.clock)
         self.lambdas.route_step_function_invokes()
         self._provision()
-        return self
 
     def stop(self) -> None:
         if self._mock is None:
             return
-        backend = self._sfn_backend()
-        for execution in self._executions():
-            if execution.exec_status is not None and execution.exec_status.value == "RUNNING":
-                backend.stop_execution(execution.exec_arn)
-        self.clock.close()
-        from huike import clock as domain_clock
+        try:
+            self.wait_quiescent(timeout=10)
+            backend = self._sfn_backend()
+            for execution in self._executions():
+                if execution.exec_status is not None and execution.exec_status.value == "RUNNING":
+                    backend.stop_execution(execution.exec_arn)
+        except Exception:  # noqa: S110 - stopping must always release the mock
+            pass
+        finally:
+            self.clock.close()
+            from huike import clock as domain_clock
 
-        domain_clock.use(None)
-        self._mock.stop()
-        self._mock = None
+            domain_clock.use(None)
+            self._mock.stop()
+            self._mock = None
 
     def __enter__(self) -> LocalRuntime:
         return self.start()
@@ -176,7 +188,10 @@ class LocalRuntime:
                 payload = result.get("body") or ""
                 if result.get("isBase64Encoded"):
                     payload = base64.b64decode(payload).decode()
-                return ApiResponse(int(result["statusCode"]), dict(result.get("headers") or {}), payload)
+                headers = dict(result.get("headers") or {})
+                for name, values in (result.get("multiValueHeaders") or {}).items():
+                    headers[name] = ", ".join(values)
+                return ApiResponse(int(result["statusCode"]), headers, payload)
         known_path = any(route.pattern.match(path) for route in self.routes)
         status = 405 if known_path else 404
         return ApiResponse(

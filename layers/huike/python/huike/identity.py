@@ -45,15 +45,16 @@ def normalise_phone(raw: str | None, default_region: str | None) -> Phone | None
 
 
 def _one_offset_zone(zones: list[str]) -> str | None:
-    """A number's zone only when it is unambiguous: one zone, or several with one UTC offset
-    (GB's Guernsey/Jersey/London). Otherwise quiet hours fall back to the tenant's zone."""
+    """A number's zone only when it is unambiguous: one zone, or several that keep the same UTC
+    offsets all year (GB's Guernsey/Jersey/London; not Phoenix vs Denver, which differ in summer).
+    Otherwise quiet hours fall back to the tenant's zone."""
     if not zones:
         return None
     from datetime import UTC, datetime
     from zoneinfo import ZoneInfo
 
-    moment = datetime.now(UTC)
-    offsets = {moment.astimezone(ZoneInfo(zone)).utcoffset() for zone in zones}
+    winter, summer = datetime(2026, 1, 15, tzinfo=UTC), datetime(2026, 7, 15, tzinfo=UTC)
+    offsets = {(winter.astimezone(ZoneInfo(z)).utcoffset(), summer.astimezone(ZoneInfo(z)).utcoffset()) for z in zones}
     return sorted(zones)[-1] if len(offsets) == 1 else None
 
 

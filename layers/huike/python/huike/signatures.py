@@ -18,7 +18,7 @@ def verify_base64_hmac(secret: str, body: bytes, header_value: str | None) -> bo
     """Shopify's X-Shopify-Hmac-Sha256 and WooCommerce's X-WC-Webhook-Signature."""
     if not secret or not header_value:
         return False
-    return hmac.compare_digest(base64_hmac_sha256(secret, body), header_value.strip())
+    return hmac.compare_digest(base64_hmac_sha256(secret, body).encode(), header_value.strip().encode())
 
 
 def canonical_signature(secret: str, body: bytes, timestamp: int) -> str:
@@ -41,4 +41,4 @@ def verify_canonical(secret: str, body: bytes, header_value: str | None, now_uni
     if abs(now_unix - timestamp) > CANONICAL_TOLERANCE_SECONDS:
         return False
     expected = canonical_signature(secret, body, timestamp).split("v1=", 1)[1]
-    return any(hmac.compare_digest(expected, candidate) for candidate in parts.get("v1", []))
+    return any(hmac.compare_digest(expected.encode(), candidate.encode()) for candidate in parts.get("v1", []))

@@ -1,0 +1,132 @@
+"""The send ledger and the one send path, on PynamoDB against moto tables from template.yaml."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from moto.sns.models import sns_backends
+
+from huike import repository
+from huike.events import CustomerData
+from huike.models import SendRecord
+from huike.sending import SendRequest, send
+from tests.conftest import DAYTIME_UTC
+
+BUYER_PHONE = "+15025550134"
+
+
+def sms_messages():
+    return sns_backends["123456789012"]["us-east-1"].sms_messages
+
+
+def record(key, status):
+    return SendRecord(
+        "demo", key, flow="unpaid_reminder", purpose="transactional", status=status, decided_at=DAYTIME_UTC
+    )
+
+
+def make_request(customer, purpose="transactional", subject_id="shopify-450789469"):
+    return SendRequest(
+        tenant=repository.get_tenant("demo"),
+        customer=customer,
+        flow="unpaid_reminder",
+        purpose=purpose,
+        subject_id=subject_id,
+        step="reminder-1",
+        channels=["sms"],
+        context={"order_name": "#1001", "amount": "$409.94", "payment_link": "https://pay.example/1"},
+    )
+
+
+@pytest.fixture
+def customer(tenant):
+    data = CustomerData(platform_id="shopify-207119551", first_name="Bob", phone="(502) 555-0134", country="US")
+    return repository.upsert_customer(repository.get_tenant("demo"), data)
+
+
+# -- repository.claim_send ----------------------------------------------------------------
+
+
+def test_first_claim_of_a_key_succeeds(tenant):
+    assert repository.claim_send(record("k#1#s", "sending"))
+    assert repository.send_record("demo", "k#1#s").status == "sending"
+
+
+@pytest.mark.parametrize("status", ["sending", "sent", "skipped"])
+def test_second_claim_of_a_decided_key_is_refused(tenant, status):
+    assert repository.claim_send(record("k#1#s", status))
+    assert not repository.claim_send(record("k#1#s", "sending"))
+    assert repository.send_record("demo", "k#1#s").status == status
+
+
+@pytest.mark.parametrize("status", ["deferred", "failed"])
+def test_deferred_or_failed_key_can_be_reclaimed(tenant, status):
+    assert repository.claim_send(record("k#1#s", status))
+    assert repository.claim_send(record("k#1#s", "sending"))
+    assert repository.send_record("demo", "k#1#s").status == "sending"
+
+
+# -- sending.send -------------------------------------------------------------------------
+
+
+def test_transactional_sms_is_sent_once(customer):
+    assert customer.phone == BUYER_PHONE and customer.phone_textable
+    assert len(sms_messages()) == 0
+
+    first = send(make_request(customer))
+    assert first.outcome == "sent"
+    assert first.channel == "sms"
+    assert first.message_id
+    [(phone, body)] = sms_messages().values()
+    assert phone == BUYER_PHONE
+    assert "#1001" in body and "$409.94" in body and "Huike Demo Store" in body
+    stored = repository.send_record("demo", "unpaid_reminder#shopify-450789469#reminder-1")
+    assert (stored.status, stored.message_id, stored.recipient) == ("sent", first.message_id, BUYER_PHONE)
+
+    second = send(make_request(customer))
+    assert second.outcome == "duplicate"
+    assert len(sms_messages()) == 1
+
+
+def test_opted_out_customer_is_skipped_and_recorded(customer):
+    customer.opted_out_channels = {"sms"}
+    outcome = send(make_request(customer))
+    assert (outcome.outcome, outcome.reason) == ("skipped", "opted-out")
+    stored = repository.send_record("demo", "unpaid_reminder#shopify-450789469#reminder-1")
+    assert (stored.status, stored.reason) == ("skipped", "opted-out")
+    assert len(sms_messages()) == 0
+
+
+def test_marketing_without_consent_is_skipped(customer):
+    outcome = send(make_request(customer, purpose="marketing"))
+    assert (outcome.outcome, outcome.reason) == ("skipped", "no-consent")
+    stored = repository.send_record("demo", "unpaid_reminder#shopify-450789469#reminder-1")
+    assert (stored.status, stored.reason) == ("skipped", "no-consent")
+    assert len(sms_messages()) == 0
+
+
+def test_send_inside_quiet_hours_is_deferred_to_08h_local(runtime, customer):
+    runtime.advance(to=dt.datetime(2026, 11, 24, 2, 0, tzinfo=dt.UTC))  # 21:00 in New York
+    outcome = send(make_request(customer))
+    assert outcome.outcome == "deferred"
+    assert outcome.reason == "quiet-hours"
+    assert outcome.retry_at == dt.datetime(2026, 11, 24, 13, 0, tzinfo=dt.UTC)  # 08:00 in New York
+    assert len(sms_messages()) == 0
+    stored = repository.send_record("demo", "unpaid_reminder#shopify-450789469#reminder-1")
+    assert (stored.status, stored.deferred_until) == ("deferred", outcome.retry_at)
+
+
+def test_deferred_send_goes_out_after_quiet_hours(runtime, customer):
+    runtime.advance(to=dt.datetime(2026, 11, 24, 2, 0, tzinfo=dt.UTC))
+    assert send(make_request(customer)).outcome == "deferred"
+    runtime.advance(to=dt.datetime(2026, 11, 24, 13, 0, tzinfo=dt.UTC))
+    outcome = send(make_request(customer))
+    assert outcome.outcome == "sent"
+    assert len(sms_messages()) == 1
+    assert repository.send_record("demo", "unpaid_reminder#shopify-450789469#reminder-1").attempts == 2
+
+
+def test_bad_customer_time_zone_falls_back_to_the_tenant_zone(customer):
+    customer.timezone = "America"  # CustomerData.timezone is free text from the event
+    assert send(make_request(customer)).outcome == "sent"

@@ -1,0 +1,92 @@
+"""Seller-editable templates: locale resolution, amounts, overrides and the Jinja2 sandbox."""
+
+from __future__ import annotations
+
+import pytest
+
+from huike.errors import BadRequest
+from huike.templates import DEFAULT_TEMPLATES, format_amount, render, resolve_locale, template_source
+
+CONTEXT = {"shop": "Demo", "order_name": "#1001", "amount": "$409.94", "payment_link": "https://pay.example/1"}
+
+
+@pytest.mark.parametrize(
+    ("hint", "expected"),
+    [
+        ("zh", "zh-CN"),
+        ("zh_CN", "zh-CN"),
+        ("zh-CN", "zh-CN"),
+        ("ZH-TW", "zh-CN"),
+        ("zh-Hant-TW", "zh-CN"),
+        ("en-US", "en"),
+        ("en_GB", "en"),
+        ("fr-FR", "en"),
+        ("", "en"),
+        (None, "en"),
+    ],
+)
+def test_locale_resolution(hint, expected):
+    assert resolve_locale(hint) == expected
+
+
+def test_locale_resolution_takes_first_supported_hint():
+    assert resolve_locale(None, "fr", "zh_CN", "en") == "zh-CN"
+    assert resolve_locale("en-US", "zh") == "en"
+
+
+@pytest.mark.parametrize(
+    ("total", "currency", "expected"),
+    [
+        ("409.94", "USD", "$409.94"),
+        ("409.9", "usd", "$409.90"),
+        ("88", "CNY", "¥88.00"),
+        ("12.5", "EUR", "€12.50"),
+        ("10", "XYZ", "10.00 XYZ"),
+        ("10", None, "10.00"),
+        ("not-a-number", "USD", "not-a-number"),
+        (None, "USD", ""),
+    ],
+)
+def test_amount_formatting(total, currency, expected):
+    assert format_amount(total, currency) == expected
+
+
+def test_default_template_renders_for_each_locale():
+    english = render(template_source("unpaid_reminder", "en"), CONTEXT)
+    assert english == "Demo: your order #1001 ($409.94) is waiting for payment. Complete it here: https://pay.example/1"
+    chinese = render(template_source("unpaid_reminder", "zh-CN"), CONTEXT)
+    assert chinese.startswith("【Demo】") and "#1001" in chinese and "https://pay.example/1" in chinese
+
+
+def test_tenant_override_template_is_used_for_its_locale_only():
+    overrides = {"templates": {"zh-CN": "{{ shop }}：订单{{ order_name }}待付款"}}
+    assert render(template_source("unpaid_reminder", "zh-CN", overrides), CONTEXT) == "Demo：订单#1001待付款"
+    assert template_source("unpaid_reminder", "en", overrides) == DEFAULT_TEMPLATES["unpaid_reminder"]["en"]
+
+
+def test_unsupported_locale_falls_back_to_english_default():
+    assert template_source("unpaid_reminder", "fr") == DEFAULT_TEMPLATES["unpaid_reminder"]["en"]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ ''.__class__.__mro__ }}",
+        "{{ shop.__class__.__init__.__globals__ }}",
+        "{{ cycler.__init__.__globals__.os }}",
+        "{% for c in ().__class__.__base__.__subclasses__() %}{{ c }}{% endfor %}",
+    ],
+)
+def test_sandbox_blocks_unsafe_attribute_access(source):
+    with pytest.raises(BadRequest, match=r"unsafe|undefined"):
+        render(source, CONTEXT)
+
+
+def test_undefined_variable_raises_bad_request():
+    with pytest.raises(BadRequest, match="coupon_code"):
+        render("Use {{ coupon_code }} at checkout", CONTEXT)
+
+
+def test_syntax_error_raises_bad_request():
+    with pytest.raises(BadRequest):
+        render("{% if shop %}unclosed", CONTEXT)
