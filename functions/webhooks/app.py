@@ -19,9 +19,19 @@ def shopify_webhook(tenant_id: str) -> dict[str, Any]:
     from huike.ingest import receive_shopify  # the domain loads on first use, not at cold import
 
     event = app.current_event
-    result = receive_shopify(tenant_id, event.headers, event.decoded_body.encode(), app.lambda_context)
+    result = receive_shopify(tenant_id, event.headers, raw_body(), app.lambda_context)
     logger.info("shopify delivery", extra={"tenant_id": tenant_id, **result})
     return result
+
+
+def raw_body() -> bytes:
+    """The exact bytes the platform signed (API Gateway base64-encodes non-UTF-8 bodies)."""
+    event = app.current_event
+    if event.is_base64_encoded:
+        import base64
+
+        return base64.b64decode(event.body or "")
+    return (event.body or "").encode()
 
 
 @app.exception_handler(HuikeError)

@@ -68,7 +68,7 @@ class LocalServer:
                 if target.tzinfo is None:
                     return _json({"error": "to must carry a UTC offset or Z"}, 400)
                 now = self.runtime.advance(to=target.astimezone(dt.UTC))
-        except ValueError as exc:
+        except (ValueError, OverflowError) as exc:
             return _json({"error": str(exc)}, 400)
         return _json({"now": now.isoformat().replace("+00:00", "Z")})
 

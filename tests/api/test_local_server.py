@@ -1,0 +1,350 @@
+"""`make local`'s entry point over real HTTP, as a new user drives it (urllib only).
+
+One server process for the whole file: started by `python -m infra.local`, polled until
+/_local/health answers, driven through the documented routes, stopped with Ctrl-C (SIGINT).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ORDER_FIXTURE = ROOT / "tests" / "fixtures" / "shopify_order.json"
+BUYER_PHONE = "+15025550134"
+STARTUP_TIMEOUT_SECONDS = 60
+REQUEST_TIMEOUT_SECONDS = 120
+STOP_TIMEOUT_SECONDS = 20
+
+
+@dataclass
+class HttpResponse:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class LocalServer:
+    process: subprocess.Popen[bytes]
+    base_url: str
+    tenant_file: Path
+    log_file: Path
+
+    def log(self) -> str:
+        return self.log_file.read_text(encoding="utf-8", errors="replace")
+
+    def request(
+        self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
+    ) -> HttpResponse:
+        request = urllib.request.Request(  # noqa: S310 - a fixed http://127.0.0.1 URL
+            self.base_url + path, data=body, method=method, headers=headers or {}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_SECONDS) as response:  # noqa: S310
+                return HttpResponse(response.status, dict(response.headers), response.read())
+        except urllib.error.HTTPError as error:
+            return HttpResponse(error.code, dict(error.headers), error.read())
+
+    def get(self, path: str) -> HttpResponse:
+        return self.request("GET", path)
+
+    def post_json(self, path: str, payload: Any) -> HttpResponse:
+        return self.request("POST", path, json.dumps(payload).encode(), {"Content-Type": "application/json"})
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_until_healthy(server: LocalServer) -> None:
+    give_up = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+    while time.monotonic() < give_up:
+        if server.process.poll() is not None:
+            pytest.fail(f"infra.local exited with {server.process.returncode} before it was ready:\n{server.log()}")
+        try:
+            with urllib.request.urlopen(server.base_url + "/_local/health", timeout=2) as response:  # noqa: S310
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.25)
+    pytest.fail(f"/_local/health did not answer 200 within {STARTUP_TIMEOUT_SECONDS} s:\n{server.log()}")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
+    workdir = tmp_path_factory.mktemp("make-local")
+    port = free_port()
+    tenant_file = workdir / "tenant.json"
+    log_file = workdir / "server.log"
+    env = {
+        **os.environ,
+        "HUIKE_PORT": str(port),
+        "HUIKE_TENANT_FILE": str(tenant_file),
+        "TZ": "UTC",
+        "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'layers' / 'huike' / 'python'}",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+    }
+    with log_file.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "infra.local"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+    local = LocalServer(process, f"http://127.0.0.1:{port}", tenant_file, log_file)
+    try:
+        wait_until_healthy(local)
+        yield local
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=STOP_TIMEOUT_SECONDS)
+
+
+@pytest.fixture(scope="module")
+def credentials(server: LocalServer) -> dict[str, Any]:
+    return json.loads(server.tenant_file.read_text(encoding="utf-8"))
+
+
+def parse_time(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def clock_now(server: LocalServer) -> dt.datetime:
+    response = server.get("/_local/clock")
+    assert response.status == 200, response.body
+    now = parse_time(response.json()["now"])
+    assert now.tzinfo is not None and now.utcoffset() == dt.timedelta(0)
+    return now
+
+
+def next_1500_utc(after: dt.datetime) -> dt.datetime:
+    candidate = after.replace(hour=15, minute=0, second=0, microsecond=0)
+    return candidate if candidate > after else candidate + dt.timedelta(days=1)
+
+
+def shopify_order(order_id: int, name: str, created_at: dt.datetime, **overrides: Any) -> dict[str, Any]:
+    order = json.loads(ORDER_FIXTURE.read_text(encoding="utf-8"))
+    order.update(id=order_id, name=name, order_number=int(name.lstrip("#")), created_at=iso(created_at))
+    order.update(updated_at=iso(created_at), processed_at=iso(created_at), financial_status="pending")
+    order["customer"]["phone"] = "(502) 555-0134"
+    order["billing_address"].update(country_code="US", phone="(502) 555-0134")
+    order.update(overrides)
+    return order
+
+
+def post_shopify(
+    server: LocalServer, credentials: dict[str, Any], topic: str, payload: dict[str, Any], webhook_id: str
+) -> HttpResponse:
+    body = json.dumps(payload).encode()
+    secret = credentials["webhook_secrets"]["shopify"].encode()
+    signature = base64.b64encode(hmac.new(secret, body, hashlib.sha256).digest()).decode()
+    headers = {
+        "Content-Type": "application/json",
+        "X-Shopify-Topic": topic,
+        "X-Shopify-Hmac-Sha256": signature,
+        "X-Shopify-Webhook-Id": webhook_id,
+        "X-Shopify-Triggered-At": iso(clock_now(server)),
+        "X-Shopify-Shop-Domain": "demo-store.myshopify.com",
+    }
+    return server.request("POST", f"/webhooks/shopify/{credentials['tenant_id']}", body, headers)
+
+
+def advance(server: LocalServer, payload: dict[str, Any]) -> dt.datetime:
+    response = server.post_json("/_local/clock/advance", payload)
+    assert response.status == 200, response.body
+    return parse_time(response.json()["now"])
+
+
+def outbox(server: LocalServer) -> list[dict[str, Any]]:
+    response = server.get("/_local/outbox")
+    assert response.status == 200, response.body
+    return response.json()["messages"]
+
+
+def executions(server: LocalServer) -> list[dict[str, Any]]:
+    response = server.get("/_local/executions")
+    assert response.status == 200, response.body
+    return response.json()["executions"]
+
+
+# Tests below share one server and run in file order; the last one stops it.
+
+
+def test_tenant_file_holds_the_demo_credentials(server, credentials):
+    assert set(credentials) >= {"tenant_id", "api_key", "webhook_secrets"}
+    assert credentials["tenant_id"] == "demo"
+    assert credentials["api_key"]
+    assert set(credentials["webhook_secrets"]) == {"shopify", "woocommerce", "events"}
+    assert all(credentials["webhook_secrets"].values())
+    assert str(server.tenant_file) in server.log()
+
+
+def test_unpaid_order_gets_one_reminder_and_a_paid_one_gets_none(server, credentials):
+    tenant_id = credentials["tenant_id"]
+    daytime = next_1500_utc(clock_now(server))  # 10:00 or 11:00 in New York
+    assert advance(server, {"to": iso(daytime)}) == daytime
+    assert clock_now(server) == daytime
+
+    created = post_shopify(
+        server, credentials, "orders/create", shopify_order(820982911, "#3001", daytime), "http-delivery-1"
+    )
+    assert created.status == 200, created.body
+    assert created.json()["status"] == "accepted"
+    assert created.json()["flows_scheduled"] == ["unpaid_reminder"]
+
+    assert advance(server, {"seconds": 3600}) == daytime + dt.timedelta(hours=1)
+    [message] = outbox(server)
+    assert message["channel"] == "sms"
+    assert message["to"] == BUYER_PHONE
+    assert "#3001" in message["body"]
+    assert message["tenant_id"] == tenant_id
+    assert message["flow"] == "unpaid_reminder"
+    assert parse_time(message["sent_at"]) == daytime + dt.timedelta(minutes=30)  # the default delay
+    [execution] = executions(server)
+    assert execution["status"] == "SUCCEEDED"
+
+    # A second order paid before its reminder falls due: no new message.
+    placed = clock_now(server)
+    second = shopify_order(820982912, "#3002", placed)
+    second_created = post_shopify(server, credentials, "orders/create", second, "http-delivery-2")
+    assert second_created.status == 200, second_created.body
+    assert second_created.json()["flows_scheduled"] == ["unpaid_reminder"]
+    paid = post_shopify(server, credentials, "orders/paid", {**second, "financial_status": "paid"}, "http-delivery-3")
+    assert paid.status == 200, paid.body
+    assert paid.json()["order_status"] == "paid"
+
+    advance(server, {"seconds": 3600})
+    assert outbox(server) == [message]
+    assert [e["status"] for e in executions(server)] == ["SUCCEEDED", "SUCCEEDED"]
+
+
+def test_api_gateway_routing_over_http(server, credentials):
+    unknown = server.post_json("/webhooks/nowhere/demo", {})
+    assert unknown.status == 404
+    wrong_method = server.get(f"/webhooks/shopify/{credentials['tenant_id']}")
+    assert wrong_method.status == 405
+    unknown_control = server.get("/_local/nothing-here")
+    assert unknown_control.status == 404
+    assert "error" in unknown_control.json()
+
+
+def test_bad_signature_over_http_is_401_with_a_reason(server, credentials):
+    body = json.dumps(shopify_order(820982999, "#3999", clock_now(server))).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "X-Shopify-Topic": "orders/create",
+        "X-Shopify-Hmac-Sha256": base64.b64encode(b"\0" * 32).decode(),
+        "X-Shopify-Webhook-Id": "http-bad-signature",
+    }
+    before = executions(server)
+
+    response = server.request("POST", f"/webhooks/shopify/{credentials['tenant_id']}", body, headers)
+
+    assert response.status == 401
+    assert "error" in response.json()
+    assert executions(server) == before
+
+
+def test_empty_unsigned_post_is_a_4xx(server, credentials):
+    response = server.request("POST", f"/webhooks/shopify/{credentials['tenant_id']}", b"", {})
+
+    assert response.status in (400, 401), response.body
+    assert "error" in response.json()
+
+
+def test_handler_responses_are_served_as_json(server, credentials):
+    response = server.post_json(f"/webhooks/shopify/{credentials['tenant_id']}", {})
+
+    assert response.status == 401
+    content_type = {key.lower(): value for key, value in response.headers.items()}["content-type"]
+    assert content_type.startswith("application/json"), content_type
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"seconds": -5},
+        {},
+        {"seconds": 60, "to": "2030-01-01T00:00:00Z"},
+        {"seconds": "60"},
+        {"seconds": True},
+        {"to": "soon"},
+        {"to": "2030-01-01T00:00:00"},
+        ["seconds", 60],
+    ],
+    ids=["negative", "empty", "both", "string-seconds", "bool-seconds", "bad-to", "naive-to", "not-an-object"],
+)
+def test_advance_rejects_bad_input_and_leaves_the_clock(server, payload):
+    before = clock_now(server)
+
+    response = server.post_json("/_local/clock/advance", payload)
+
+    assert response.status == 400, response.body
+    assert response.json()["error"]
+    assert clock_now(server) == before
+
+
+def test_advance_into_the_past_is_400_and_leaves_the_clock(server):
+    before = clock_now(server)
+
+    response = server.post_json("/_local/clock/advance", {"to": iso(before - dt.timedelta(minutes=1))})
+
+    assert response.status == 400, response.body
+    assert "backwards" in response.json()["error"]
+    assert clock_now(server) == before
+
+
+def test_advance_with_a_body_that_is_not_json_is_400(server):
+    before = clock_now(server)
+
+    response = server.request("POST", "/_local/clock/advance", b"{seconds: 5", {"Content-Type": "application/json"})
+
+    assert response.status == 400, response.body
+    assert "JSON" in response.json()["error"]
+    assert clock_now(server) == before
+
+
+def test_advance_beyond_the_calendar_is_400(server):
+    before = clock_now(server)
+
+    response = server.post_json("/_local/clock/advance", {"seconds": 10**12})
+
+    assert clock_now(server) == before
+    assert response.status == 400, response.body
+
+
+def test_ctrl_c_stops_the_server_cleanly(server):
+    server.process.send_signal(signal.SIGINT)
+
+    try:
+        code = server.process.wait(timeout=STOP_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"infra.local still running {STOP_TIMEOUT_SECONDS} s after SIGINT:\n{server.log()}")
+    assert code == 0, server.log()
+    assert "stopped" in server.log()
