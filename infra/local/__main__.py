@@ -19,7 +19,7 @@ def main() -> int:
     host = os.environ.get("HUIKE_HOST", "127.0.0.1")
     port = int(os.environ.get("HUIKE_PORT", "3000"))
     credentials_path = Path(os.environ.get("HUIKE_TENANT_FILE", ROOT / ".local" / "tenant.json"))
-    runtime = LocalRuntime().start()
+    runtime = LocalRuntime(parameters={"PublicBaseUrl": f"http://{host}:{port}"}).start()
     credentials = runtime.seed_tenant()
     runtime.write_credentials(credentials, credentials_path)
     server = make_server(host, port, LocalServer(runtime), threaded=True)

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import email
 import json
 import os
 import secrets
 import sys
+import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +22,7 @@ from urllib.parse import parse_qs
 
 from infra.local.clock import VirtualClock, install_wait_patch
 from infra.local.lambdas import LAYER_PATH, LambdaHost
+from infra.local.sources import StreamPump, deliver_to_subscribers, install_unsupported_mms
 from infra.local.template import ACCOUNT_ID, REGION, LocalTemplate, local_template
 
 DEMO_TENANT_ID = "demo"
@@ -46,12 +50,19 @@ class TenantCredentials:
 
 
 class LocalRuntime:
-    def __init__(self, template: LocalTemplate | None = None, start: dt.datetime | None = None) -> None:
-        self.template = template or local_template()
+    def __init__(
+        self,
+        template: LocalTemplate | None = None,
+        start: dt.datetime | None = None,
+        parameters: dict[str, str] | None = None,
+    ) -> None:
+        self.template = template or (LocalTemplate(parameters=parameters) if parameters else local_template())
         self.clock = VirtualClock(start or dt.datetime.now(dt.UTC))
         self.lambdas = LambdaHost(self.template.functions())
         self.routes = self.template.routes()
         self._mock: Any = None
+        self.streams = StreamPump(self)
+        self._api_lock = threading.RLock()
 
     # -- lifecycle ---------------------------------------------------------------------
     def start(self) -> LocalRuntime:
@@ -89,6 +100,7 @@ class LocalRuntime:
         domain_clock.use(self.clock.now)
         install_wait_patch(self.clock)
         self.lambdas.route_step_function_invokes()
+        install_unsupported_mms()
         self._provision()
 
     def stop(self) -> None:
@@ -145,6 +157,11 @@ class LocalRuntime:
             )
         for topic in self.template.resources_of("AWS::SNS::Topic"):
             boto3.client("sns", region_name=REGION).create_topic(Name=self.template.physical_name(topic))
+        for configuration_set in self.template.resources_of("AWS::SES::ConfigurationSet"):
+            boto3.client("sesv2", region_name=REGION).create_configuration_set(
+                ConfigurationSetName=self.template.physical_name(configuration_set)
+            )
+        self.streams.attach()
 
     def seed_tenant(
         self,
@@ -155,7 +172,12 @@ class LocalRuntime:
         country: str = "US",
         locale: str = "en",
         flows: dict[str, Any] | None = None,
+        sms_number: str | None = "+18335550100",
+        quiet_hours: dict[str, Any] | None = None,
     ) -> TenantCredentials:
+        """Create a tenant with fresh secrets and a verified SES sender identity."""
+        import boto3
+
         from huike.repository import create_tenant
 
         credentials = TenantCredentials(
@@ -172,7 +194,11 @@ class LocalRuntime:
             country=country,
             locale=locale,
             flows=flows or {},
+            sender_email=f"shop@{tenant_id}.example.com",
+            sms_number=sms_number,
+            quiet_hours=quiet_hours or {},
         )
+        boto3.client("sesv2", region_name=REGION).create_email_identity(EmailIdentity=f"shop@{tenant_id}.example.com")
         return credentials
 
     # -- API Gateway (REST, proxy integration) ------------------------------------------
@@ -184,7 +210,9 @@ class LocalRuntime:
             match = route.pattern.match(path)
             if match and route.method == method:
                 event = self._proxy_event(route.path, path, method, headers or {}, body, query, match.groupdict())
-                result = self.lambdas.invoke(route.function, event)
+                with self._api_lock:
+                    result = self.lambdas.invoke(route.function, event)
+                    self.streams.drain()  # AWS runs the stream consumers shortly after the write
                 payload = result.get("body") or ""
                 if result.get("isBase64Encoded"):
                     payload = base64.b64decode(payload).decode()
@@ -268,6 +296,8 @@ class LocalRuntime:
         """Every RUNNING execution is blocked in a Wait whose deadline is still ahead."""
         give_up = time.monotonic() + timeout
         while True:
+            with self._api_lock:
+                self.streams.drain()
             running = sum(
                 1 for e in self._executions() if e.exec_status is not None and e.exec_status.value == "RUNNING"
             )
@@ -302,29 +332,105 @@ class LocalRuntime:
         return rows
 
     def outbox(self) -> list[dict[str, Any]]:
-        """SMS as emulated SNS holds them, joined to the send ledger by message id."""
+        """Every SMS (emulated SNS) and email (emulated SES), joined to the send ledger by
+        message id for tenant, flow and send time, in send order."""
+        from moto.ses.models import ses_backends
         from moto.sns.models import sns_backends
 
         from huike.repository import sends_by_message_id
 
         messages = []
         for message_id, (phone, body) in sns_backends[ACCOUNT_ID][REGION].sms_messages.items():
-            records = sends_by_message_id(message_id)
-            record = records[0] if records else None
+            messages.append(self._outbox_entry(message_id, "sms", phone, None, body, sends_by_message_id))
+        for sent in ses_backends[ACCOUNT_ID][REGION].sent_messages:
+            subject, body, recipients = _email_parts(sent)
             messages.append(
-                {
-                    "channel": record.channel if record else "sms",
-                    "to": phone,
-                    "subject": None,
-                    "body": body,
-                    "tenant_id": record.tenant_id if record else None,
-                    "flow": record.flow if record else None,
-                    "sent_at": record.sent_at.strftime("%Y-%m-%dT%H:%M:%SZ") if record and record.sent_at else None,
-                    "message_id": message_id,
-                }
+                self._outbox_entry(sent.id, "email", ", ".join(recipients), subject, body, sends_by_message_id)
             )
-        return messages
+        ordered = sorted(messages, key=lambda m: (m["sent_at"] or "", m.pop("_sequence")))
+        return ordered
+
+    _sequence = 0
+
+    def _outbox_entry(
+        self, message_id: str, channel: str, to: str, subject: str | None, body: str, lookup: Any
+    ) -> dict[str, Any]:
+        records = lookup(message_id)
+        record = records[0] if records else None
+        LocalRuntime._sequence += 1
+        return {
+            "channel": record.channel if record and record.channel else channel,
+            "to": to,
+            "subject": subject,
+            "body": body,
+            "tenant_id": record.tenant_id if record else None,
+            "flow": record.flow if record else None,
+            "sent_at": record.sent_at.strftime("%Y-%m-%dT%H:%M:%SZ") if record and record.sent_at else None,
+            "message_id": message_id,
+            "_sequence": LocalRuntime._sequence,
+        }
+
+    # -- inbound: what AWS would deliver through SNS -----------------------------------
+    def inbound_sms(self, sender: str, recipient: str, body: str) -> str:
+        """A two-way SMS reply, in the format End User Messaging publishes to the topic."""
+        message = {
+            "originationNumber": sender,
+            "destinationNumber": recipient,
+            "messageKeyword": body.strip().split(" ")[0].upper() if body.strip() else "",
+            "messageBody": body,
+            "inboundMessageId": str(uuid.uuid4()),
+            "previousPublishedMessageId": None,
+        }
+        with self._api_lock:
+            return deliver_to_subscribers(self, "InboundSmsTopic", message)
+
+    def inbound_ses(self, notification_type: str, email: str, tenant_id: str | None = None) -> str:
+        """An SES bounce (permanent) or complaint notification, as SES publishes it to SNS."""
+        from moto.ses.models import ses_backends
+
+        now = self.clock.now().strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        tags = {"tenant_id": [tenant_id]} if tenant_id else {}
+        # SES reports on a message it sent: the latest one to this address, if any.
+        sent_to = [m for m in ses_backends[ACCOUNT_ID][REGION].sent_messages if email in _email_parts(m)[2]]
+        original_id = sent_to[-1].id if sent_to else str(uuid.uuid4())
+        message: dict[str, Any] = {
+            "notificationType": notification_type,
+            "mail": {
+                "timestamp": now,
+                "messageId": original_id,
+                "source": "shop@example.com",
+                "destination": [email],
+                "tags": tags,
+            },
+        }
+        if notification_type == "Bounce":
+            message["bounce"] = {
+                "bounceType": "Permanent",
+                "bounceSubType": "General",
+                "timestamp": now,
+                "bouncedRecipients": [{"emailAddress": email, "action": "failed", "status": "5.1.1"}],
+            }
+        else:
+            message["complaint"] = {
+                "complainedRecipients": [{"emailAddress": email}],
+                "timestamp": now,
+                "complaintFeedbackType": "abuse",
+            }
+        with self._api_lock:
+            return deliver_to_subscribers(self, "SesNotificationsTopic", message)
 
     def write_credentials(self, credentials: TenantCredentials, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(credentials.as_dict(), indent=2) + "\n", encoding="utf-8")
+
+
+def _email_parts(sent: Any) -> tuple[str | None, str, list[str]]:
+    """Subject, text body and recipients of a raw message moto's SES holds."""
+    from email import policy
+
+    raw = sent.raw_data if isinstance(sent.raw_data, str) else sent.raw_data.decode()
+    parsed = email.message_from_string(raw, policy=policy.default)
+    body = parsed.get_body(preferencelist=("plain",))
+    text = body.get_content() if body is not None else ""  # type: ignore[union-attr]
+    recipients = [a.strip() for a in str(parsed.get("To") or "").split(",") if a.strip()]
+    return parsed.get("Subject"), text.strip(), recipients

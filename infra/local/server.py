@@ -24,6 +24,8 @@ class LocalServer:
             ("POST", "/_local/clock/advance"): self.advance_clock,
             ("GET", "/_local/outbox"): self.outbox,
             ("GET", "/_local/executions"): self.executions,
+            ("POST", "/_local/inbound/sms"): self.inbound_sms,
+            ("POST", "/_local/inbound/ses"): self.inbound_ses,
         }
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
@@ -77,3 +79,37 @@ class LocalServer:
 
     def executions(self, _: Request) -> Response:
         return _json({"executions": self.runtime.executions()})
+
+    def inbound_sms(self, request: Request) -> Response:
+        body = _object_body(request)
+        if isinstance(body, Response):
+            return body
+        missing = [key for key in ("from", "to", "body") if not isinstance(body.get(key), str)]
+        if missing:
+            return _json({"error": f"missing or non-string field(s): {', '.join(missing)}"}, 400)
+        message_id = self.runtime.inbound_sms(body["from"], body["to"], body["body"])
+        return _json({"delivered": True, "message_id": message_id})
+
+    def inbound_ses(self, request: Request) -> Response:
+        body = _object_body(request)
+        if isinstance(body, Response):
+            return body
+        if body.get("type") not in ("Bounce", "Complaint"):
+            return _json({"error": 'type must be "Bounce" or "Complaint"'}, 400)
+        if not isinstance(body.get("email"), str) or "@" not in body["email"]:
+            return _json({"error": "email must be an email address"}, 400)
+        tenant_id = body.get("tenant_id")
+        message_id = self.runtime.inbound_ses(
+            body["type"], body["email"], tenant_id if isinstance(tenant_id, str) else None
+        )
+        return _json({"delivered": True, "message_id": message_id})
+
+
+def _object_body(request: Request) -> dict[str, Any] | Response:
+    try:
+        body = json.loads(request.get_data() or b"{}")
+    except json.JSONDecodeError as exc:
+        return _json({"error": f"body is not valid JSON: {exc}"}, 400)
+    if not isinstance(body, dict):
+        return _json({"error": "body must be a JSON object"}, 400)
+    return body

@@ -79,10 +79,28 @@ class StateMachineSpec:
     sm_type: str
 
 
+@dataclass(frozen=True)
+class StreamSourceSpec:
+    function: str
+    table: str
+    batch_size: int
+
+
+@dataclass(frozen=True)
+class TopicSubscriptionSpec:
+    function: str
+    topic: str
+
+
+# Parameters that only make sense once deployed get a local value.
+LOCAL_PARAMETERS = {"PublicBaseUrl": "http://127.0.0.1:3000"}
+
+
 class LocalTemplate:
-    def __init__(self, template: dict[str, Any] | None = None) -> None:
+    def __init__(self, template: dict[str, Any] | None = None, parameters: dict[str, str] | None = None) -> None:
         self.template = template or load_template()
         self.resources: dict[str, Any] = self.template["Resources"]
+        self.parameters = {**LOCAL_PARAMETERS, **(parameters or {})}
 
     def resources_of(self, resource_type: str) -> dict[str, dict[str, Any]]:
         return {k: v for k, v in self.resources.items() if v["Type"] == resource_type}
@@ -114,6 +132,8 @@ class LocalTemplate:
         }
         if name in pseudo:
             return pseudo[name]
+        if name in self.parameters:
+            return self.parameters[name]
         parameters = self.template.get("Parameters", {})
         if name in parameters:
             return str(parameters[name].get("Default", ""))
@@ -127,6 +147,8 @@ class LocalTemplate:
             return self.arn(logical_id)
         if attribute in ("Name", "TopicName"):
             return self.physical_name(logical_id)
+        if attribute == "StreamArn":
+            return f"stream:{logical_id}"  # the emulation assigns the real ARN at CreateTable
         raise KeyError(f"unsupported GetAtt {logical_id}.{attribute}")
 
     def resolve(self, value: Any) -> Any:
@@ -171,6 +193,8 @@ class LocalTemplate:
             }
             if props.get("GlobalSecondaryIndexes"):
                 request["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+            if props.get("StreamSpecification"):
+                request["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
             tables[logical_id] = request
         return tables
 
@@ -199,6 +223,25 @@ class LocalTemplate:
                     props = event["Properties"]
                     routes.append(RouteSpec(logical_id, props["Method"].upper(), props["Path"]))
         return routes
+
+    def stream_sources(self) -> list[StreamSourceSpec]:
+        sources = []
+        for logical_id, resource in self.resources_of("AWS::Serverless::Function").items():
+            for event in resource["Properties"].get("Events", {}).values():
+                if event["Type"] == "DynamoDB":
+                    props = event["Properties"]
+                    table = self.resolve(props["Stream"]).removeprefix("stream:")
+                    sources.append(StreamSourceSpec(logical_id, table, int(props.get("BatchSize", 100))))
+        return sources
+
+    def topic_subscriptions(self) -> list[TopicSubscriptionSpec]:
+        subscriptions = []
+        for logical_id, resource in self.resources_of("AWS::Serverless::Function").items():
+            for event in resource["Properties"].get("Events", {}).values():
+                if event["Type"] == "SNS":
+                    topic = event["Properties"]["Topic"]
+                    subscriptions.append(TopicSubscriptionSpec(logical_id, topic["Ref"]))
+        return subscriptions
 
     def state_machines(self) -> dict[str, StateMachineSpec]:
         machines = {}

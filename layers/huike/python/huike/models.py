@@ -2,10 +2,18 @@
 
 Access patterns (every one a key or index query; no Scan anywhere):
   Tenant         get by tenant_id                          TenantsTable   PK tenant_id
+                 by SMS origination number (inbound replies) GSI sms_number-index
   Customer       get/update by (tenant_id, customer_id)    CustomersTable PK tenant_id, SK customer_id
                  customer_id is derived from the identity the platform sends
                  (platform customer id, else phone, else email), so an upsert needs no read.
   Order          get/update by (tenant_id, order_id)       OrdersTable    PK tenant_id, SK order_id
+                 changes stream (NEW_AND_OLD_IMAGES) to the lifecycle function, which sends notices,
+                 keeps customer order stats and starts timed flows on each status transition
+  Cart           get/update by (tenant_id, cart_id)        CartsTable     PK tenant_id, SK cart_id
+  Suppression    get by (tenant_id, address)               SuppressionsTable PK tenant_id, SK address
+                 address = E.164 number or lower-cased email
+  ConsentEntry   append; list a customer's history by      ConsentLedgerTable PK tenant_id,
+                 Query begins_with(entry_id, customer_id#) SK entry_id = customer_id#at#channel
   SendRecord     get/claim by (tenant_id, send_key)        SendLedgerTable PK tenant_id, SK send_key
                  send_key = "<flow>#<order or customer id>#<step>" (the business key)
                  by provider message id                    GSI message_id-index (delivery receipts,
@@ -34,6 +42,14 @@ from pynamodb.models import Model
 from huike.settings import settings
 
 
+class SmsNumberIndex(GlobalSecondaryIndex["Tenant"]):
+    class Meta:
+        index_name = "sms_number-index"
+        projection = AllProjection()
+
+    sms_number = UnicodeAttribute(hash_key=True)
+
+
 class Tenant(Model):
     class Meta:
         table_name = "TenantsTable"
@@ -46,6 +62,10 @@ class Tenant(Model):
     country = UnicodeAttribute(default="US")
     locale = UnicodeAttribute(default="en")
     sender_name = UnicodeAttribute(null=True)
+    sender_email = UnicodeAttribute(null=True)
+    sms_number = UnicodeAttribute(null=True)
+    sms_number_index = SmsNumberIndex()
+    unsubscribe_base_url = UnicodeAttribute(null=True)
     flows = JSONAttribute(default=dict)
     quiet_hours = JSONAttribute(default=dict)
     created_at = UTCDateTimeAttribute()
@@ -68,9 +88,32 @@ class Customer(Model):
     locale = UnicodeAttribute(null=True)
     timezone = UnicodeAttribute(null=True)
     country = UnicodeAttribute(null=True)
+    birthday = UnicodeAttribute(null=True)  # YYYY-MM-DD
     opted_out_channels = UnicodeSetAttribute(null=True)
+    # channel -> {"granted": bool, "at": iso, "source": str}; history in the consent ledger
+    marketing_consent = JSONAttribute(null=True)
+    order_count = NumberAttribute(null=True)
+    total_spent = NumberAttribute(null=True)
+    first_order_at = UTCDateTimeAttribute(null=True)
+    last_order_at = UTCDateTimeAttribute(null=True)
+    last_order_id = UnicodeAttribute(null=True)
+    # rolling record of marketing sends: [{"at": iso, "channel": str, "flow": str}] (last 7 days)
+    marketing_sends = JSONAttribute(null=True)
     created_at = UTCDateTimeAttribute(null=True)
     updated_at = UTCDateTimeAttribute(null=True)
+
+    def has_marketing_consent(self, channel: str) -> bool:
+        consent = self.marketing_consent or {}
+        entry = consent.get(channel)
+        if channel == "mms" and entry is None:
+            entry = consent.get("sms")  # consent to marketing texts covers picture messages
+        return bool(entry and entry.get("granted"))
+
+    @property
+    def mean_order_interval_days(self) -> float | None:
+        if not self.order_count or self.order_count < 2 or not self.first_order_at or not self.last_order_at:
+            return None
+        return (self.last_order_at - self.first_order_at).total_seconds() / 86400 / (self.order_count - 1)
 
 
 class TimelineEntry(MapAttribute[str, Any]):
@@ -95,15 +138,29 @@ class Order(Model):
     placed_at = UTCDateTimeAttribute(null=True)
     paid_at = UTCDateTimeAttribute(null=True)
     cancelled_at = UTCDateTimeAttribute(null=True)
+    refunded_at = UTCDateTimeAttribute(null=True)
+    shipped_at = UTCDateTimeAttribute(null=True)
+    delivered_at = UTCDateTimeAttribute(null=True)
     payment_due_at = UTCDateTimeAttribute(null=True)
+    tracking_number = UnicodeAttribute(null=True)
+    tracking_url = UnicodeAttribute(null=True)
+    carrier = UnicodeAttribute(null=True)
+    cart_id = UnicodeAttribute(null=True)
+    line_items = JSONAttribute(null=True)
     timeline = ListAttribute(of=TimelineEntry, null=True)
     updated_at = UTCDateTimeAttribute(null=True)
 
     @property
     def status(self) -> str:
         """Derived from timestamps, so events converge whatever order they arrive in."""
+        if self.refunded_at is not None:
+            return "refunded"
         if self.cancelled_at is not None:
             return "cancelled"
+        if self.delivered_at is not None:
+            return "delivered"
+        if self.shipped_at is not None:
+            return "shipped"
         if self.paid_at is not None:
             return "paid"
         if self.placed_at is not None:
@@ -141,7 +198,52 @@ class SendRecord(Model):
     sent_at = UTCDateTimeAttribute(null=True)
 
 
-ALL_MODELS: tuple[type[Model], ...] = (Tenant, Customer, Order, SendRecord)
+class Cart(Model):
+    class Meta:
+        table_name = "CartsTable"
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    cart_id = UnicodeAttribute(range_key=True)
+    customer_id = UnicodeAttribute(null=True)
+    updated_at = UTCDateTimeAttribute()
+    recovery_url = UnicodeAttribute(null=True)
+    currency = UnicodeAttribute(null=True)
+    total_price = UnicodeAttribute(null=True)
+    completed_at = UTCDateTimeAttribute(null=True)
+    line_items = JSONAttribute(null=True)
+
+
+class Suppression(Model):
+    class Meta:
+        table_name = "SuppressionsTable"
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    address = UnicodeAttribute(range_key=True)
+    reason = UnicodeAttribute()  # stop | bounce | complaint
+    source = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    detail = UnicodeAttribute(null=True)
+
+
+class ConsentEntry(Model):
+    class Meta:
+        table_name = "ConsentLedgerTable"
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    entry_id = UnicodeAttribute(range_key=True)
+    customer_id = UnicodeAttribute(null=True)
+    address = UnicodeAttribute(null=True)
+    channel = UnicodeAttribute()
+    purpose = UnicodeAttribute()
+    granted = BooleanAttribute()
+    at = UTCDateTimeAttribute()
+    recorded_at = UTCDateTimeAttribute()
+    source = UnicodeAttribute()
+    wording = UnicodeAttribute(null=True)
+    proof = JSONAttribute(null=True)
+
+
+ALL_MODELS: tuple[type[Model], ...] = (Tenant, Customer, Order, SendRecord, Cart, Suppression, ConsentEntry)
 
 
 @functools.cache
@@ -153,6 +255,9 @@ def bind_tables() -> None:
         Customer: config.customers_table,
         Order: config.orders_table,
         SendRecord: config.send_ledger_table,
+        Cart: config.carts_table,
+        Suppression: config.suppressions_table,
+        ConsentEntry: config.consent_ledger_table,
     }
     for model, table_name in names.items():
         model.Meta.table_name = table_name

@@ -14,8 +14,13 @@ class Settings(BaseModel):
     customers_table: str = Field(alias="CUSTOMERS_TABLE")
     orders_table: str = Field(alias="ORDERS_TABLE")
     send_ledger_table: str = Field(alias="SEND_LEDGER_TABLE")
+    carts_table: str = Field(alias="CARTS_TABLE")
+    suppressions_table: str = Field(alias="SUPPRESSIONS_TABLE")
+    consent_ledger_table: str = Field(alias="CONSENT_LEDGER_TABLE")
     idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE", default="")
-    unpaid_reminder_state_machine_arn: str = Field(alias="UNPAID_REMINDER_STATE_MACHINE_ARN", default="")
+    timed_flow_state_machine_arn: str = Field(alias="TIMED_FLOW_STATE_MACHINE_ARN", default="")
+    email_configuration_set: str = Field(alias="EMAIL_CONFIGURATION_SET", default="")
+    public_base_url: str = Field(alias="PUBLIC_BASE_URL", default="")
 
 
 @functools.cache

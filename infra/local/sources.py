@@ -1,0 +1,159 @@
+"""Event sources AWS would run for us: DynamoDB stream -> Lambda (event source mapping) and
+SNS -> Lambda subscriptions, both read from template.yaml and delivered in AWS's own formats.
+Plus the emulation gap for MMS: moto has no pinpoint-sms-voice-v2, so SendMediaMessage fails
+the way an unsupported destination does and the send path's fallback runs."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from infra.local.template import ACCOUNT_ID, REGION
+
+if TYPE_CHECKING:
+    from infra.local.runtime import LocalRuntime
+
+LOG = logging.getLogger("huike.local")
+STREAMS_ENDPOINT = f"https://streams.dynamodb.{REGION}.amazonaws.com"
+MAX_DELIVERY_ATTEMPTS = 3
+
+
+class StreamPump:
+    """Reads each table stream a function subscribes to and invokes the function with batches,
+    honouring ReportBatchItemFailures (failed records are delivered again)."""
+
+    def __init__(self, runtime: LocalRuntime) -> None:
+        self.runtime = runtime
+        self._iterators: dict[str, str] = {}
+        self._pending: dict[str, list[dict[str, Any]]] = {}
+        self._attempts: dict[str, int] = {}
+        self._lock = threading.RLock()
+
+    def attach(self) -> None:
+        import boto3
+
+        dynamodb = boto3.client("dynamodb", region_name=REGION)
+        streams = boto3.client("dynamodbstreams", region_name=REGION, endpoint_url=STREAMS_ENDPOINT)
+        self._iterators.clear()
+        self._pending.clear()
+        for source in self.runtime.template.stream_sources():
+            table = self.runtime.template.physical_name(source.table)
+            stream_arn = dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+            shard = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"][0]["ShardId"]
+            iterator = streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard, ShardIteratorType="LATEST")
+            self._iterators[source.function] = iterator["ShardIterator"]
+            self._pending[source.function] = []
+
+    def drain(self) -> int:
+        """Deliver every new record; returns how many records were delivered."""
+        import boto3
+
+        delivered = 0
+        with self._lock:
+            streams = boto3.client("dynamodbstreams", region_name=REGION, endpoint_url=STREAMS_ENDPOINT)
+            for source in self.runtime.template.stream_sources():
+                while True:
+                    response = streams.get_records(ShardIterator=self._iterators[source.function])
+                    self._iterators[source.function] = response["NextShardIterator"]
+                    self._pending[source.function].extend(response["Records"])
+                    batch = self._pending[source.function][: source.batch_size]
+                    if not batch:
+                        break
+                    self._pending[source.function] = self._pending[source.function][len(batch) :]
+                    self._deliver(source.function, source.table, batch)
+                    delivered += len(batch)
+        return delivered
+
+    def _deliver(self, function: str, table: str, records: list[dict[str, Any]]) -> None:
+        stream_arn = f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{self.runtime.template.physical_name(table)}/stream"
+        event_records = [
+            {**record, "eventSourceARN": stream_arn, "awsRegion": REGION, "eventSource": "aws:dynamodb"}
+            for record in records
+        ]
+        for record in event_records:
+            for key in ("ApproximateCreationDateTime",):
+                value = record["dynamodb"].get(key)
+                if value is not None and not isinstance(value, int | float):
+                    record["dynamodb"][key] = value.timestamp()
+        try:
+            result = self.runtime.lambdas.invoke(function, {"Records": event_records}) or {}
+            failures = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+        except Exception:
+            LOG.exception("stream batch failed in %s", function)
+            failures = {r["dynamodb"]["SequenceNumber"] for r in records}
+        retry = []
+        for record in records:
+            sequence = record["dynamodb"]["SequenceNumber"]
+            if sequence in failures:
+                self._attempts[sequence] = self._attempts.get(sequence, 0) + 1
+                if self._attempts[sequence] < MAX_DELIVERY_ATTEMPTS:
+                    retry.append(record)
+                else:
+                    LOG.error(
+                        "stream record %s dropped after %d attempts (AWS: the OnFailure queue)",
+                        sequence,
+                        MAX_DELIVERY_ATTEMPTS,
+                    )
+        self._pending[function] = retry + self._pending[function]
+
+
+def deliver_to_subscribers(runtime: LocalRuntime, topic_logical_id: str, message: dict[str, Any]) -> str:
+    """Publish to the emulated topic, then hand the SNS envelope to each subscribed function."""
+    import boto3
+
+    topic_arn = runtime.template.arn(topic_logical_id)
+    body = json.dumps(message)
+    message_id = boto3.client("sns", region_name=REGION).publish(TopicArn=topic_arn, Message=body)["MessageId"]
+    now = runtime.clock.now()
+    for subscription in runtime.template.topic_subscriptions():
+        if subscription.topic != topic_logical_id:
+            continue
+        event = {
+            "Records": [
+                {
+                    "EventSource": "aws:sns",
+                    "EventVersion": "1.0",
+                    "EventSubscriptionArn": f"{topic_arn}:{uuid.uuid4()}",
+                    "Sns": {
+                        "Type": "Notification",
+                        "MessageId": message_id,
+                        "TopicArn": topic_arn,
+                        "Subject": None,
+                        "Message": body,
+                        "Timestamp": now.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                        "SignatureVersion": "1",
+                        "Signature": "local",
+                        "SigningCertUrl": "https://sns.local/cert.pem",
+                        "UnsubscribeUrl": "https://sns.local/unsubscribe",
+                        "MessageAttributes": {},
+                    },
+                }
+            ]
+        }
+        runtime.lambdas.invoke(subscription.function, event)
+    return message_id
+
+
+def install_unsupported_mms() -> None:
+    """SendMediaMessage answers like a destination that cannot receive MMS."""
+    import boto3
+    from botocore.awsrequest import AWSResponse
+    from moto.core.botocore_stubber import MockRawResponse
+
+    def refuse(request: Any, **_: Any) -> Any:
+        body = json.dumps(
+            {
+                "__type": "ValidationException",
+                "Message": "MMS is not supported for this destination (local emulation)",
+                "Reason": "DESTINATION_COUNTRY_BLOCKED",
+            }
+        ).encode()
+        headers = {"x-amzn-ErrorType": "ValidationException", "Content-Type": "application/x-amz-json-1.0"}
+        return AWSResponse(request.url, 400, headers, MockRawResponse(body))
+
+    boto3.DEFAULT_SESSION.events.register_first(  # type: ignore[union-attr]
+        "before-send.pinpoint-sms-voice-v2.SendMediaMessage", refuse
+    )
