@@ -1,4 +1,5 @@
-"""Platform webhooks: verify the signature on the raw body, apply the event once, answer fast."""
+"""Public HTTP entry points: platform webhooks (signature checked on the raw body, the event
+applied once, answered fast) and RFC 8058 one-click unsubscribe."""
 
 from __future__ import annotations
 
@@ -14,14 +15,59 @@ logger = Logger()
 app = APIGatewayRestResolver(enable_validation=True)
 
 
-@app.post("/webhooks/shopify/<tenant_id>")
+@app.post("/webhooks/shopify/<tenant_id>", summary="Shopify webhook (X-Shopify-Hmac-Sha256)", tags=["webhooks"])
 def shopify_webhook(tenant_id: str) -> dict[str, Any]:
     from huike.ingest import receive_shopify  # the domain loads on first use, not at cold import
 
-    event = app.current_event
-    result = receive_shopify(tenant_id, event.headers, raw_body(), app.lambda_context)
-    logger.info("shopify delivery", extra={"tenant_id": tenant_id, **result})
-    return result
+    return _logged(
+        "shopify", tenant_id, receive_shopify(tenant_id, app.current_event.headers, raw_body(), app.lambda_context)
+    )
+
+
+@app.post(
+    "/webhooks/woocommerce/<tenant_id>", summary="WooCommerce webhook (X-WC-Webhook-Signature)", tags=["webhooks"]
+)
+def woocommerce_webhook(tenant_id: str) -> dict[str, Any]:
+    from huike.ingest import receive_woocommerce
+
+    return _logged(
+        "woocommerce",
+        tenant_id,
+        receive_woocommerce(tenant_id, app.current_event.headers, raw_body(), app.lambda_context),
+    )
+
+
+@app.post(
+    "/webhooks/events/<tenant_id>",
+    summary="Huike canonical event (Huike-Signature: t=<unix>,v1=<hex HMAC-SHA256 of '<t>.<body>'>)",
+    description="Body: a canonical event (see components.schemas.Event in docs/openapi.json).",
+    tags=["webhooks"],
+)
+def canonical_event(tenant_id: str) -> dict[str, Any]:
+    from huike.ingest import receive_canonical
+
+    return _logged(
+        "events", tenant_id, receive_canonical(tenant_id, app.current_event.headers, raw_body(), app.lambda_context)
+    )
+
+
+@app.post("/unsubscribe/<tenant_id>/<token>", summary="RFC 8058 one-click unsubscribe", tags=["consent"])
+def one_click_unsubscribe(tenant_id: str, token: str) -> dict[str, Any]:
+    from huike.unsubscribe import unsubscribe
+
+    identity = app.current_event.request_context.identity
+    return unsubscribe(tenant_id, token, identity.user_agent, identity.source_ip)
+
+
+@app.get("/unsubscribe/<tenant_id>/<token>", summary="Unsubscribe confirmation page", tags=["consent"])
+def unsubscribe_page(tenant_id: str, token: str) -> Response:
+    # A GET never unsubscribes: mail scanners prefetch links. The page's button POSTs.
+    html = (
+        "<!doctype html><meta charset='utf-8'><title>Unsubscribe</title>"
+        "<form method='post'><p>Stop marketing email from this shop?</p>"
+        "<button type='submit'>Unsubscribe</button></form>"
+    )
+    return Response(status_code=200, content_type=content_types.TEXT_HTML, body=html)
 
 
 def raw_body() -> bytes:
@@ -32,6 +78,11 @@ def raw_body() -> bytes:
 
         return base64.b64decode(event.body or "")
     return (event.body or "").encode()
+
+
+def _logged(source: str, tenant_id: str, result: dict[str, Any]) -> dict[str, Any]:
+    logger.info("webhook delivery", extra={"source": source, "tenant_id": tenant_id, **result})
+    return result
 
 
 @app.exception_handler(HuikeError)

@@ -260,8 +260,8 @@ def test_orders_create_upserts_the_customer_and_the_order(runtime, shopify):
         "status": "accepted",
         "event": "order.created",
         "order_status": "pending",
-        "flows_scheduled": ["unpaid_reminder"],
     }
+    assert [e["name"] for e in runtime.executions()] == ["unpaid_reminder-demo-shopify-450789469"]
     customer = Customer.get("demo", "shopify-207119551")
     assert customer.phone == BUYER_PHONE
     assert customer.phone_textable is True

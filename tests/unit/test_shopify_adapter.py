@@ -1,13 +1,15 @@
-"""Shopify orders/* payloads mapped onto Huike's canonical events."""
+"""Shopify webhook payloads mapped onto Huike's canonical events."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
 
 import pytest
 
 from huike.errors import BadRequest
-from huike.events import CustomerData
+from huike.events import ConsentData, CustomerData
 from huike.platforms.shopify import to_event
 from tests.conftest import shopify_order
 
@@ -118,3 +120,306 @@ def test_guest_checkout_phone_from_shipping_address_only():
 def test_delivery_time_falls_back_to_updated_at():
     event = event_for("orders/create", shopify_order(updated_at="2026-11-23T15:02:00Z"), triggered_at=None)
     assert event.occurred_at == dt.datetime(2026, 11, 23, 15, 2, tzinfo=dt.UTC)
+
+
+# --- fixtures for the other resources (webhook payloads are the bare resource) ---------------
+
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+ORDER_ID = "shopify-450789469"
+
+
+def resource(name, **overrides):
+    payload = json.loads((FIXTURES / f"shopify_{name}.json").read_text())
+    payload.update(overrides)
+    return payload
+
+
+def utc(*args):
+    return dt.datetime(*args, tzinfo=dt.UTC)
+
+
+# --- orders: line items, checkout link, orders/fulfilled ---------------------------------------
+
+
+def test_order_line_items_are_mapped_with_string_product_ids():
+    items = event_for("orders/paid", shopify_order(financial_status="paid")).order.line_items
+    assert [(i.product_id, i.title, i.quantity, i.price) for i in items] == [
+        ("632910392", "IPod Nano - 8gb", 1, "199.00"),
+        ("632910392", "IPod Nano - 8gb", 1, "199.00"),
+    ]
+
+
+def test_order_cart_id_comes_from_checkout_token_and_matches_the_checkout():
+    token = resource("checkout")["token"]
+    order = event_for("orders/create", shopify_order(checkout_token=token, cart_token="other")).order
+    cart = event_for("checkouts/update", resource("checkout")).cart
+    assert order.cart_id == cart.cart_id == f"shopify-{token}"
+
+
+def test_order_cart_id_falls_back_to_cart_token_and_is_none_without_either():
+    assert event_for("orders/create", shopify_order(cart_token="c1")).order.cart_id == "shopify-c1"
+    assert event_for("orders/create", shopify_order()).order.cart_id is None
+
+
+def test_orders_fulfilled_is_order_shipped_with_tracking_of_the_last_fulfillment():
+    fulfillments = [
+        {
+            "id": 1,
+            "status": "success",
+            "tracking_number": "OLD1",
+            "tracking_url": "https://t/1",
+            "tracking_company": "USPS",
+        },
+        {
+            "id": 2,
+            "status": "success",
+            "tracking_number": "1Z999",
+            "tracking_url": "https://t/2",
+            "tracking_company": "UPS",
+        },
+    ]
+    event = event_for("orders/fulfilled", shopify_order(financial_status="paid", fulfillments=fulfillments))
+    assert event.type == "order.shipped"
+    assert event.order.order_id == ORDER_ID
+    assert event.order.shipped_at == TRIGGERED
+    assert (event.order.tracking_number, event.order.tracking_url, event.order.carrier) == (
+        "1Z999",
+        "https://t/2",
+        "UPS",
+    )
+    assert event.order.paid_at == CREATED  # processed_at of a paid order
+
+
+def test_orders_fulfilled_skips_a_cancelled_last_fulfillment():
+    fulfillments = [
+        {"status": "success", "tracking_number": "GOOD"},
+        {"status": "cancelled", "tracking_number": "VOID"},
+    ]
+    event = event_for("orders/fulfilled", shopify_order(fulfillments=fulfillments))
+    assert event.order.tracking_number == "GOOD"
+
+
+def test_orders_fulfilled_without_fulfillments_still_ships_without_tracking():
+    event = event_for("orders/fulfilled", shopify_order())
+    assert event.type == "order.shipped"
+    assert event.order.shipped_at == TRIGGERED
+    assert event.order.tracking_number is None and event.order.carrier is None
+
+
+def test_shipped_at_is_only_set_for_shipping_topics():
+    assert event_for("orders/paid", shopify_order(financial_status="paid")).order.shipped_at is None
+
+
+# --- fulfillments ------------------------------------------------------------------------------
+
+
+def test_fulfillments_create_is_order_shipped_for_the_same_order_id():
+    event = event_for("fulfillments/create", resource("fulfillment"))
+    assert event.type == "order.shipped"
+    assert event.id == "webhook-1" and event.source == "shopify"
+    assert event.order.order_id == event_for("orders/create", shopify_order()).order.order_id == ORDER_ID
+    assert event.order.name == "#1001"
+    assert event.order.shipped_at == utc(2026, 11, 24, 14, 30)
+    assert event.order.tracking_number == "1Z2345"
+    assert event.order.tracking_url == "https://www.ups.com/track?tracknum=1Z2345"
+    assert event.order.carrier == "UPS"
+    assert event.order.delivered_at is None
+    assert event.occurred_at == TRIGGERED
+
+
+def test_fulfillment_recipient_comes_from_email_and_destination():
+    customer = event_for("fulfillments/create", resource("fulfillment")).customer
+    assert customer.platform_id is None
+    assert customer.email == "bob.norman@example.com"
+    assert customer.phone == "(502) 555-0134"
+    assert customer.country == "US"
+
+
+@pytest.mark.parametrize("status", ["cancelled", "error", "failure"])
+def test_failed_fulfillment_is_ignored(status):
+    assert event_for("fulfillments/create", resource("fulfillment", status=status)) is None
+
+
+def test_fulfillments_update_delivered_is_order_delivered_at_updated_at():
+    payload = resource("fulfillment", shipment_status="delivered", updated_at="2026-11-26T11:00:00-05:00")
+    event = event_for("fulfillments/update", payload)
+    assert event.type == "order.delivered"
+    assert event.order.order_id == ORDER_ID
+    assert event.order.delivered_at == utc(2026, 11, 26, 16, 0)
+    assert event.order.tracking_number == "1Z2345"
+
+
+def test_fulfillments_update_delivered_without_updated_at_uses_delivery_time():
+    payload = resource("fulfillment", shipment_status="delivered", updated_at=None)
+    assert event_for("fulfillments/update", payload).order.delivered_at == TRIGGERED
+
+
+@pytest.mark.parametrize("shipment_status", [None, "confirmed", "in_transit", "out_for_delivery", "failure"])
+def test_fulfillments_update_before_delivery_is_ignored(shipment_status):
+    assert event_for("fulfillments/update", resource("fulfillment", shipment_status=shipment_status)) is None
+
+
+def test_fulfillment_without_order_id_is_bad_request_naming_it():
+    payload = resource("fulfillment")
+    del payload["order_id"]
+    with pytest.raises(BadRequest, match=r"invalid Shopify fulfillment: order_id\b"):
+        event_for("fulfillments/create", payload)
+
+
+def test_fulfillment_body_must_be_an_object():
+    with pytest.raises(BadRequest, match=r"JSON object \(a Shopify fulfillment\)"):
+        event_for("fulfillments/create", [resource("fulfillment")])
+
+
+# --- refunds -----------------------------------------------------------------------------------
+
+
+def test_refunds_create_is_order_refunded_at_created_at():
+    event = event_for("refunds/create", resource("refund"))
+    assert event.type == "order.refunded"
+    assert event.order.order_id == ORDER_ID
+    assert event.order.refunded_at == utc(2026, 11, 26, 18, 35, 6)
+    assert event.customer is None
+    assert event.occurred_at == TRIGGERED
+
+
+def test_refund_without_delivery_time_occurs_when_processed():
+    event = event_for("refunds/create", resource("refund"), triggered_at=None)
+    assert event.occurred_at == utc(2026, 11, 26, 18, 35, 8)
+
+
+@pytest.mark.parametrize("field", ["order_id", "created_at"])
+def test_refund_missing_field_is_bad_request_naming_it(field):
+    payload = resource("refund")
+    del payload[field]
+    with pytest.raises(BadRequest, match=rf"invalid Shopify refund: {field}\b"):
+        event_for("refunds/create", payload)
+
+
+# --- checkouts ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("topic", ["checkouts/create", "checkouts/update"])
+def test_checkout_is_cart_updated(topic):
+    event = event_for(topic, resource("checkout"))
+    assert event.type == "cart.updated"
+    assert event.occurred_at == TRIGGERED
+    cart = event.cart
+    assert cart.cart_id == "shopify-2a1ace52255252df566af0faaedfbfa7"
+    assert cart.updated_at == utc(2026, 11, 23, 15, 7, 41)
+    assert cart.recovery_url.endswith("/checkouts/2a1ace52255252df566af0faaedfbfa7/recover?key=e9c5d1")
+    assert (cart.currency, cart.total_price, cart.completed_at) == ("USD", "409.94", None)
+    assert [(i.product_id, i.quantity, i.price) for i in cart.line_items] == [
+        ("632910392", 1, "199.00"),
+        ("632910393", 1, "199.00"),
+    ]
+
+
+def test_checkout_customer_is_mapped():
+    customer = event_for("checkouts/create", resource("checkout")).customer
+    assert customer.platform_id == "shopify-207119551"
+    assert (customer.first_name, customer.last_name) == ("Bob", "Norman")
+    assert customer.email == "bob.norman@example.com"
+    assert customer.phone == "555-625-1199"  # the customer has none; the billing address does
+    assert customer.country == "US"
+    assert customer.locale == "en"
+
+
+def test_completed_checkout_carries_completed_at():
+    event = event_for("checkouts/update", resource("checkout", completed_at="2026-11-23T10:20:00-05:00"))
+    assert event.cart.completed_at == utc(2026, 11, 23, 15, 20)
+
+
+def test_guest_checkout_with_only_an_email_is_accepted():
+    payload = resource("checkout", customer=None, billing_address=None, shipping_address=None)
+    customer = event_for("checkouts/create", payload).customer
+    assert customer.platform_id is None
+    assert customer.email == "bob.norman@example.com"
+
+
+def test_checkout_country_prefers_the_billing_address():
+    payload = resource("checkout", customer=None)
+    payload["billing_address"] = {**payload["billing_address"], "country_code": "CA"}
+    assert event_for("checkouts/create", payload).customer.country == "CA"
+
+
+def test_anonymous_checkout_is_bad_request_saying_why():
+    payload = resource("checkout", customer=None, email=None, phone=None, billing_address=None, shipping_address=None)
+    with pytest.raises(BadRequest, match="customer, email and phone are all empty"):
+        event_for("checkouts/create", payload)
+
+
+def test_checkout_without_token_is_bad_request_naming_it():
+    payload = resource("checkout")
+    del payload["token"]
+    with pytest.raises(BadRequest, match=r"invalid Shopify checkout: token\b"):
+        event_for("checkouts/update", payload)
+
+
+# --- customers and consent ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("topic", ["customers/create", "customers/update"])
+def test_customer_topics_are_customer_updated_with_both_consents(topic):
+    event = event_for(topic, resource("customer"))
+    assert event.type == "customer.updated"
+    assert event.order is None
+    customer = event.customer
+    assert customer.platform_id == "shopify-207119551"
+    assert (customer.email, customer.phone, customer.country) == ("bob.norman@example.com", "+15025550134", "US")
+    assert customer.consents == [
+        ConsentData(
+            channel="email",
+            granted=True,
+            at=utc(2026, 11, 23, 15, 11, 20),
+            proof={"opt_in_level": "confirmed_opt_in"},
+        ),
+        ConsentData(
+            channel="sms",
+            granted=True,
+            at=utc(2026, 11, 23, 15, 11, 21),
+            proof={"opt_in_level": "single_opt_in", "collected_from": "SHOPIFY"},
+        ),
+    ]
+
+
+@pytest.mark.parametrize("state", ["unsubscribed", "not_subscribed"])
+def test_customer_without_subscription_records_a_refusal(state):
+    payload = resource("customer", email_marketing_consent={"state": state, "opt_in_level": None})
+    email = event_for("customers/update", payload).customer.consents[0]
+    assert email.channel == "email"
+    assert email.granted is False
+    assert email.at is None
+    assert email.proof == {}
+
+
+def test_pending_consent_is_no_statement():
+    payload = resource(
+        "customer",
+        email_marketing_consent={"state": "pending", "opt_in_level": "confirmed_opt_in"},
+        sms_marketing_consent=None,
+    )
+    assert event_for("customers/update", payload).customer.consents == []
+
+
+def test_consents_of_an_order_customer_are_not_read():
+    customer = event_for("orders/create", shopify_order()).customer
+    assert customer.consents == []
+
+
+def test_customer_without_delivery_time_occurs_at_updated_at():
+    event = event_for("customers/update", resource("customer"), triggered_at=None)
+    assert event.occurred_at == utc(2026, 11, 23, 15, 11, 24)
+
+
+def test_customer_without_id_is_bad_request_naming_it():
+    payload = resource("customer")
+    del payload["id"]
+    with pytest.raises(BadRequest, match=r"invalid Shopify customer: id\b"):
+        event_for("customers/create", payload)
+
+
+def test_invalid_consent_timestamp_is_bad_request_with_its_path():
+    payload = resource("customer", sms_marketing_consent={"state": "subscribed", "consent_updated_at": "soon"})
+    with pytest.raises(BadRequest, match=r"sms_marketing_consent\.consent_updated_at"):
+        event_for("customers/update", payload)

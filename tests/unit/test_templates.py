@@ -59,13 +59,42 @@ def test_default_template_renders_for_each_locale():
 
 
 def test_tenant_override_template_is_used_for_its_locale_only():
-    overrides = {"templates": {"zh-CN": "{{ shop }}：订单{{ order_name }}待付款"}}
-    assert render(template_source("unpaid_reminder", "zh-CN", overrides), CONTEXT) == "Demo：订单#1001待付款"
-    assert template_source("unpaid_reminder", "en", overrides) == DEFAULT_TEMPLATES["unpaid_reminder"]["en"]
+    overrides = {"templates": {"unpaid_reminder": {"zh-CN": "{{ shop }}：订单{{ order_name }}待付款"}}}
+    zh = template_source("unpaid_reminder", "zh-CN", overrides=overrides)
+    assert render(zh, CONTEXT) == "Demo：订单#1001待付款"
+    en = template_source("unpaid_reminder", "en", overrides=overrides)
+    assert en == DEFAULT_TEMPLATES["unpaid_reminder"]["en"]["text"]
+
+
+def test_tenant_can_override_the_email_subject_alone():
+    overrides = {"templates": {"unpaid_reminder": {"en": {"subject": "Pay {{ order_name }} today"}}}}
+    assert render(template_source("unpaid_reminder", "en", "subject", overrides), CONTEXT) == "Pay #1001 today"
+    text = template_source("unpaid_reminder", "en", "text", overrides)
+    assert text == DEFAULT_TEMPLATES["unpaid_reminder"]["en"]["text"]
 
 
 def test_unsupported_locale_falls_back_to_english_default():
-    assert template_source("unpaid_reminder", "fr") == DEFAULT_TEMPLATES["unpaid_reminder"]["en"]
+    assert template_source("unpaid_reminder", "fr") == DEFAULT_TEMPLATES["unpaid_reminder"]["en"]["text"]
+
+
+def test_every_default_template_renders_in_both_locales():
+    context = {
+        **CONTEXT,
+        "first_name": "Ann",
+        "coupon": "SAVE10",
+        "carrier": "UPS",
+        "tracking_link": "https://t.example/1",
+        "product": "Kettle",
+        "review_link": "https://r.example",
+        "cart_link": "https://c.example",
+        "product_link": "https://p.example",
+        "shop_link": "https://s.example",
+    }
+    for name, locales in DEFAULT_TEMPLATES.items():
+        for locale in ("en", "zh-CN"):
+            assert locale in locales, name
+            for part in ("text", "subject"):
+                assert render(template_source(name, locale, part), context), (name, locale, part)
 
 
 @pytest.mark.parametrize(

@@ -115,7 +115,7 @@ class Event(BaseModel):
         for part, types in _REQUIRED_PART.items():
             if self.type in types and getattr(self, part) is None:
                 raise ValueError(f"a {self.type} event needs a {part!r} object")
-        if self.type == "order.created" and self.order is not None:
-            if self.order.created_at is None or not self.order.name:
-                raise ValueError("an order.created event needs order.created_at and order.name")
+        incomplete = self.order is not None and (self.order.created_at is None or not self.order.name)
+        if self.type == "order.created" and incomplete:
+            raise ValueError("an order.created event needs order.created_at and order.name")
         return self

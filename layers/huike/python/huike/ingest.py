@@ -1,4 +1,9 @@
-"""Webhook ingestion: verify, map to a canonical event, apply it exactly once."""
+"""Webhook ingestion: verify, map to a canonical event, apply it exactly once.
+
+The webhook path only records what the event says (customer, order or cart: at most two
+writes) and starts the flows that begin with the event itself (cart, browse, birthday). What an
+order's change means (notices, stats, order flows) is decided from the orders table stream.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +13,11 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from huike import repository, signatures
+from huike import clock, repository, signatures
 from huike.errors import BadRequest, Unauthorized
 from huike.events import Event
-from huike.flows import unpaid_reminder
 from huike.flows.config import flow_settings
-from huike.models import Tenant
+from huike.models import Customer, Tenant
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
@@ -24,6 +28,17 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
     return None
 
 
+def _required_header(headers: Mapping[str, str], name: str) -> str:
+    value = _header(headers, name)
+    if not value or not value.strip():
+        raise BadRequest(f"missing {name} header")
+    return value.strip()
+
+
+def _secret(tenant: Tenant, source: str) -> str:
+    return str((tenant.webhook_secrets or {}).get(source, ""))
+
+
 def receive_shopify(
     tenant_id: str, headers: Mapping[str, str], raw_body: bytes, lambda_context: Any = None
 ) -> dict[str, Any]:
@@ -31,37 +46,113 @@ def receive_shopify(
     from huike.platforms import shopify
 
     tenant = repository.get_tenant(tenant_id)
-    secret = (tenant.webhook_secrets or {}).get("shopify", "")
-    if not signatures.verify_base64_hmac(secret, raw_body, _header(headers, "X-Shopify-Hmac-Sha256")):
+    if not signatures.verify_base64_hmac(
+        _secret(tenant, "shopify"), raw_body, _header(headers, "X-Shopify-Hmac-Sha256")
+    ):
         raise Unauthorized("invalid X-Shopify-Hmac-Sha256 signature")
-    topic = _header(headers, "X-Shopify-Topic")
-    webhook_id = _header(headers, "X-Shopify-Webhook-Id")
-    if not topic:
-        raise BadRequest("missing X-Shopify-Topic header")
-    if not webhook_id:
-        raise BadRequest("missing X-Shopify-Webhook-Id header")
+    topic = _required_header(headers, "X-Shopify-Topic")
+    webhook_id = _required_header(headers, "X-Shopify-Webhook-Id")
     payload = _json(raw_body)
-    triggered_at = _optional_time(_header(headers, "X-Shopify-Triggered-At"))
+    triggered_at = _optional_time(_header(headers, "X-Shopify-Triggered-At"), "X-Shopify-Triggered-At")
     event = shopify.to_event(topic, webhook_id, triggered_at, payload)
     if event is None:
         return {"status": "ignored", "reason": f"topic {topic!r} is not used by Huike"}
-    config, apply_once = _idempotency()
-    if lambda_context is not None:
-        config.register_lambda_context(lambda_context)
-    return apply_once(delivery={"key": f"{tenant_id}:shopify:{webhook_id}", "tenant": tenant, "event": event})
+    return _apply_once(tenant, f"{tenant_id}:shopify:{webhook_id}", event, lambda_context)
+
+
+def receive_woocommerce(
+    tenant_id: str, headers: Mapping[str, str], raw_body: bytes, lambda_context: Any = None
+) -> dict[str, Any]:
+    from huike.platforms import woocommerce
+
+    tenant = repository.get_tenant(tenant_id)
+    if not signatures.verify_base64_hmac(
+        _secret(tenant, "woocommerce"), raw_body, _header(headers, "X-WC-Webhook-Signature")
+    ):
+        if woocommerce.is_ping(raw_body):
+            return {"status": "ignored", "reason": "webhook ping"}
+        raise Unauthorized("invalid X-WC-Webhook-Signature signature")
+    if woocommerce.is_ping(raw_body):
+        return {"status": "ignored", "reason": "webhook ping"}
+    topic = _required_header(headers, "X-WC-Webhook-Topic")
+    delivery_id = _required_header(headers, "X-WC-Webhook-Delivery-ID")
+    event = woocommerce.to_event(topic, delivery_id, _json(raw_body))
+    if event is None:
+        return {"status": "ignored", "reason": f"topic {topic!r} with this status is not used by Huike"}
+    return _apply_once(tenant, f"{tenant_id}:woocommerce:{delivery_id}", event, lambda_context)
+
+
+def receive_canonical(
+    tenant_id: str, headers: Mapping[str, str], raw_body: bytes, lambda_context: Any = None
+) -> dict[str, Any]:
+    from huike.platforms import canonical
+
+    tenant = repository.get_tenant(tenant_id)
+    if not signatures.verify_canonical(
+        _secret(tenant, "events"), raw_body, _header(headers, "Huike-Signature"), clock.now().timestamp()
+    ):
+        raise Unauthorized("invalid or expired Huike-Signature (t=<unix>,v1=<hex>, 300 s tolerance)")
+    event = canonical.to_event(_json(raw_body))
+    return _apply_once(tenant, f"{tenant_id}:events:{event.id}", event, lambda_context)
 
 
 def apply_event(tenant: Tenant, event: Event) -> dict[str, Any]:
-    """Store what the event says about the customer and order; start the flows it triggers."""
-    customer = repository.upsert_customer(tenant, event.customer) if event.customer else None
+    """Store what the event says; start the flows the event itself begins."""
+    from huike.flows import customers as customer_flows
+
     result: dict[str, Any] = {"status": "accepted", "event": event.type}
+    reservation = _marketing_reservation(tenant, event)
+    customer = (
+        repository.upsert_customer(tenant, event.customer, event.source, reservation[1] if reservation else None)
+        if event.customer
+        else None
+    )
+    if event.customer and event.customer.consents:
+        address = customer.phone if customer else None
+        repository.record_consents(
+            tenant.tenant_id, customer.customer_id if customer else None, address, event.customer.consents, event.source
+        )
+        result["consents_recorded"] = len(event.customer.consents)
     if event.order is not None:
-        window = float(flow_settings(tenant.flows, unpaid_reminder.FLOW)["payment_window_hours"])
+        window = float(flow_settings(tenant.flows, "unpaid_reminder")["payment_window_hours"])
         order = repository.apply_order_event(tenant, event, customer.customer_id if customer else None, window)
         result["order_status"] = order.status
-        if event.type == "order.created":
-            result["flows_scheduled"] = ["unpaid_reminder"] if unpaid_reminder.start(tenant, order) else []
+    if event.cart is not None:
+        cart = repository.upsert_cart(tenant, event.cart, customer.customer_id if customer else None)
+        if customer is not None and cart.completed_at is None:
+            customer_flows.start_cart_abandonment(
+                tenant, cart.cart_id, customer.customer_id, cart.updated_at, reserve=False
+            )
+            result["flows_scheduled"] = ["cart_abandonment"]
+    if event.type == "product.viewed" and event.product is not None and customer is not None:
+        customer_flows.start_browse_abandonment(
+            tenant, customer.customer_id, event.product.model_dump(exclude_none=True), event.occurred_at, reserve=False
+        )
+        result["flows_scheduled"] = ["browse_abandonment"]
+    if customer is not None and event.customer and event.customer.birthday:
+        customer_flows.start_birthday(tenant, customer)
     return result
+
+
+def _marketing_reservation(tenant: Tenant, event: Event) -> tuple[str, list[Any]] | None:
+    """Cart and browse flows note their pending send on the customer in the same write."""
+    from datetime import timedelta
+
+    if event.type == "cart.updated" and event.cart is not None:
+        delay = float(flow_settings(tenant.flows, "cart_abandonment")["delay_minutes"])
+        key, due = f"cart_abandonment#{event.cart.cart_id}", event.cart.updated_at + timedelta(minutes=delay)
+    elif event.type == "product.viewed" and event.product is not None and event.customer is not None:
+        return None  # the customer id is known only after the upsert; browse is lowest priority anyway
+    else:
+        return None
+    return key, [Customer.marketing_pending[key].set(clock.to_iso(due))]
+
+
+def _apply_once(tenant: Tenant, key: str, event: Event, lambda_context: Any) -> dict[str, Any]:
+    config, apply_once = _idempotency()
+    if lambda_context is not None:
+        config.register_lambda_context(lambda_context)
+    return apply_once(delivery={"key": key, "tenant": tenant, "event": event})
 
 
 @functools.cache
@@ -93,10 +184,10 @@ def _json(raw_body: bytes) -> Any:
         raise BadRequest(f"body is not valid JSON: {exc}") from None
 
 
-def _optional_time(text: str | None) -> datetime | None:
+def _optional_time(text: str | None, header: str) -> datetime | None:
     if not text:
         return None
     try:
         return datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise BadRequest(f"X-Shopify-Triggered-At is not an ISO-8601 time: {text!r}") from None
+        raise BadRequest(f"{header} is not an ISO-8601 time: {text!r}") from None

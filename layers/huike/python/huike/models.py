@@ -90,23 +90,27 @@ class Customer(Model):
     country = UnicodeAttribute(null=True)
     birthday = UnicodeAttribute(null=True)  # YYYY-MM-DD
     opted_out_channels = UnicodeSetAttribute(null=True)
-    # channel -> {"granted": bool, "at": iso, "source": str}; history in the consent ledger
-    marketing_consent = JSONAttribute(null=True)
+    # Current marketing consent per channel: {"granted": bool, "at": iso, "source": str}.
+    # The full history (wording, proof) is in the consent ledger.
+    sms_consent = JSONAttribute(null=True)
+    mms_consent = JSONAttribute(null=True)
+    email_consent = JSONAttribute(null=True)
     order_count = NumberAttribute(null=True)
     total_spent = NumberAttribute(null=True)
     first_order_at = UTCDateTimeAttribute(null=True)
     last_order_at = UTCDateTimeAttribute(null=True)
     last_order_id = UnicodeAttribute(null=True)
-    # rolling record of marketing sends: [{"at": iso, "channel": str, "flow": str}] (last 7 days)
+    # Marketing sends of the last 7 days, for frequency caps: [{"at", "channel", "flow"}]
     marketing_sends = JSONAttribute(null=True)
+    # Marketing flows scheduled for this customer, for cap priority: {"<flow>#<subject>": due iso}
+    marketing_pending = MapAttribute[str, Any](null=True)
     created_at = UTCDateTimeAttribute(null=True)
     updated_at = UTCDateTimeAttribute(null=True)
 
     def has_marketing_consent(self, channel: str) -> bool:
-        consent = self.marketing_consent or {}
-        entry = consent.get(channel)
+        entry = {"sms": self.sms_consent, "mms": self.mms_consent, "email": self.email_consent}.get(channel)
         if channel == "mms" and entry is None:
-            entry = consent.get("sms")  # consent to marketing texts covers picture messages
+            entry = self.sms_consent  # consent to marketing texts covers picture messages
         return bool(entry and entry.get("granted"))
 
     @property
@@ -186,6 +190,7 @@ class SendRecord(Model):
     purpose = UnicodeAttribute()
     status = UnicodeAttribute()  # sending | sent | deferred | skipped | failed
     reason = UnicodeAttribute(null=True)
+    detail = UnicodeAttribute(null=True)
     channel = UnicodeAttribute(null=True)
     recipient = UnicodeAttribute(null=True)
     customer_id = UnicodeAttribute(null=True)

@@ -1,17 +1,34 @@
-"""Data access on the PynamoDB models: every call a key read or a single conditional write."""
+"""Data access on the PynamoDB models: every call a key read, an index query or a single
+(conditional) write. No Scan anywhere."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import hashlib
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from huike import clock
 from huike.errors import NotFound
-from huike.events import CustomerData, Event
+from huike.events import CartData, ConsentData, CustomerData, Event
 from huike.identity import normalise_email, normalise_phone
-from huike.models import Customer, Order, SendRecord, Tenant, TimelineEntry, bind_tables
+from huike.models import (
+    Cart,
+    ConsentEntry,
+    Customer,
+    Order,
+    SendRecord,
+    Suppression,
+    Tenant,
+    TimelineEntry,
+    bind_tables,
+)
 
 
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+# -- tenants ------------------------------------------------------------------------------
 def get_tenant(tenant_id: str) -> Tenant:
     bind_tables()
     try:
@@ -20,14 +37,46 @@ def get_tenant(tenant_id: str) -> Tenant:
         raise NotFound(f"unknown tenant {tenant_id!r}") from None
 
 
-def get_order(tenant_id: str, order_id: str) -> Order | None:
+def tenant_by_sms_number(number: str) -> Tenant | None:
     bind_tables()
-    try:
-        return Order.get(tenant_id, order_id)
-    except Order.DoesNotExist:
-        return None
+    return next(iter(Tenant.sms_number_index.query(number, limit=1)), None)
 
 
+def create_tenant(
+    tenant_id: str,
+    *,
+    name: str,
+    api_key: str,
+    webhook_secrets: dict[str, str],
+    timezone: str = "UTC",
+    country: str = "US",
+    locale: str = "en",
+    flows: dict[str, Any] | None = None,
+    sender_email: str | None = None,
+    sms_number: str | None = None,
+    quiet_hours: dict[str, Any] | None = None,
+) -> Tenant:
+    """Create a tenant; only a hash of the API key is stored."""
+    bind_tables()
+    tenant = Tenant(
+        tenant_id,
+        name=name,
+        api_key_hash=hashlib.sha256(api_key.encode()).hexdigest(),
+        webhook_secrets=webhook_secrets,
+        timezone=timezone,
+        country=country,
+        locale=locale,
+        flows=flows or {},
+        sender_email=sender_email,
+        sms_number=sms_number,
+        quiet_hours=quiet_hours or {},
+        created_at=clock.now(),
+    )
+    tenant.save(condition=Tenant.tenant_id.does_not_exist())
+    return tenant
+
+
+# -- customers ----------------------------------------------------------------------------
 def get_customer(tenant_id: str, customer_id: str) -> Customer | None:
     bind_tables()
     try:
@@ -47,8 +96,11 @@ def customer_key(data: CustomerData, phone_value: str | None, email_value: str |
     return None
 
 
-def upsert_customer(tenant: Tenant, data: CustomerData) -> Customer | None:
-    """One UpdateItem: profile fields are overwritten by the newest event, identities added."""
+def upsert_customer(
+    tenant: Tenant, data: CustomerData, source: str = "events", extra_actions: list[Any] | None = None
+) -> Customer | None:
+    """One UpdateItem: profile fields are overwritten by the newest event, identities added,
+    and the current marketing consent per channel set from the event's consent statements."""
     bind_tables()
     phone = normalise_phone(data.phone, data.country or tenant.country)
     email = normalise_email(data.email)
@@ -60,6 +112,7 @@ def upsert_customer(tenant: Tenant, data: CustomerData) -> Customer | None:
     actions: list[Any] = [
         Customer.created_at.set(Customer.created_at | now),
         Customer.updated_at.set(now),
+        Customer.marketing_pending.set(Customer.marketing_pending | {}),
     ]
     for attribute, value in (
         (Customer.first_name, data.first_name),
@@ -67,24 +120,135 @@ def upsert_customer(tenant: Tenant, data: CustomerData) -> Customer | None:
         (Customer.locale, data.locale),
         (Customer.timezone, data.timezone),
         (Customer.country, data.country),
+        (Customer.birthday, data.birthday.isoformat() if data.birthday else None),
     ):
         if value:
             actions.append(attribute.set(value))
     if phone:
         identities.add(f"phone:{phone.value}")
-        actions += [
-            Customer.phone.set(phone.value),
-            Customer.phone_textable.set(phone.textable),
-        ]
+        actions += [Customer.phone.set(phone.value), Customer.phone_textable.set(phone.textable)]
         if phone.timezone:
             actions.append(Customer.phone_timezone.set(phone.timezone))
     if email:
         identities.add(f"email:{email.value.lower()}")
         actions += [Customer.email.set(email.value), Customer.email_valid.set(email.valid)]
+    consent_attributes = {"sms": Customer.sms_consent, "mms": Customer.mms_consent, "email": Customer.email_consent}
+    for consent in data.consents:
+        at = clock.to_iso(_utc(consent.at)) if consent.at else clock.to_iso(now)
+        state = {"granted": consent.granted, "at": at, "source": source}
+        actions.append(consent_attributes[consent.channel].set(state))
     actions.append(Customer.identities.add(identities))
+    actions += extra_actions or []
     customer = Customer(tenant.tenant_id, customer_id)
     customer.update(actions=actions)
     return customer
+
+
+def record_paid_order(tenant_id: str, customer_id: str, order: Order) -> Customer:
+    """Order stats, maintained incrementally when an order is first seen paid."""
+    from decimal import Decimal, InvalidOperation
+
+    bind_tables()
+    placed = order.placed_at or order.paid_at or clock.now()
+    try:
+        amount = float(Decimal(order.total_price or "0"))
+    except InvalidOperation:
+        amount = 0.0
+    customer = Customer(tenant_id, customer_id)
+    customer.update(
+        actions=[
+            Customer.order_count.add(1),
+            Customer.total_spent.add(amount),
+            Customer.first_order_at.set(Customer.first_order_at | placed),
+            Customer.last_order_at.set(placed),
+            Customer.last_order_id.set(order.order_id),
+        ]
+    )
+    return customer
+
+
+def reserve_marketing(tenant_id: str, customer_id: str, key: str, due: datetime) -> None:
+    """Note a scheduled marketing send, so a lower-priority flow can yield to it under caps."""
+    bind_tables()
+    Customer(tenant_id, customer_id).update(actions=[Customer.marketing_pending[key].set(clock.to_iso(due))])
+
+
+def note_marketing_send(customer: Customer, channel: str, flow: str, key: str, at: datetime) -> None:
+    """Keep the last 7 days of marketing sends on the customer and release the reservation."""
+    horizon = at - timedelta(days=7)
+    recent = [s for s in (customer.marketing_sends or []) if clock.parse_iso(s["at"]) > horizon]
+    recent.append({"at": clock.to_iso(at), "channel": channel, "flow": flow})
+    customer.update(actions=[Customer.marketing_sends.set(recent), Customer.marketing_pending[key].remove()])
+
+
+def release_marketing(customer: Customer, key: str) -> None:
+    if customer.marketing_pending and key in customer.marketing_pending:
+        customer.update(actions=[Customer.marketing_pending[key].remove()])
+
+
+# -- consent ledger and suppressions -------------------------------------------------------
+def record_consents(
+    tenant_id: str,
+    customer_id: str | None,
+    address: str | None,
+    consents: list[ConsentData],
+    source: str,
+) -> None:
+    """Append consent statements to the ledger (one BatchWriteItem)."""
+    bind_tables()
+    now = clock.now()
+    with ConsentEntry.batch_write() as batch:
+        for consent in consents:
+            at = _utc(consent.at) if consent.at else now
+            subject = customer_id or f"address-{address}"
+            batch.save(
+                ConsentEntry(
+                    tenant_id,
+                    f"{subject}#{clock.to_iso(at)}#{consent.channel}",
+                    customer_id=customer_id,
+                    address=address,
+                    channel=consent.channel,
+                    purpose="marketing",
+                    granted=consent.granted,
+                    at=at,
+                    recorded_at=now,
+                    source=source,
+                    wording=consent.wording,
+                    proof=consent.proof or None,
+                )
+            )
+
+
+def consent_history(tenant_id: str, customer_id: str) -> list[ConsentEntry]:
+    bind_tables()
+    return list(ConsentEntry.query(tenant_id, ConsentEntry.entry_id.startswith(f"{customer_id}#")))
+
+
+def get_suppression(tenant_id: str, address: str) -> Suppression | None:
+    bind_tables()
+    try:
+        return Suppression.get(tenant_id, address.lower())
+    except Suppression.DoesNotExist:
+        return None
+
+
+def suppress(tenant_id: str, address: str, reason: str, source: str, detail: str | None = None) -> None:
+    bind_tables()
+    Suppression(tenant_id, address.lower(), reason=reason, source=source, at=clock.now(), detail=detail).save()
+
+
+def unsuppress(tenant_id: str, address: str) -> None:
+    bind_tables()
+    Suppression(tenant_id, address.lower()).delete()
+
+
+# -- orders and carts ---------------------------------------------------------------------
+def get_order(tenant_id: str, order_id: str) -> Order | None:
+    bind_tables()
+    try:
+        return Order.get(tenant_id, order_id)
+    except Order.DoesNotExist:
+        return None
 
 
 def apply_order_event(tenant: Tenant, event: Event, customer_id: str | None, payment_window_hours: float) -> Order:
@@ -93,8 +257,6 @@ def apply_order_event(tenant: Tenant, event: Event, customer_id: str | None, pay
     Status is derived from first-seen timestamps (if_not_exists), so deliveries converge to the
     same state whatever order they arrive in.
     """
-    from datetime import timedelta
-
     bind_tables()
     assert event.order is not None
     data = event.order
@@ -102,36 +264,76 @@ def apply_order_event(tenant: Tenant, event: Event, customer_id: str | None, pay
     entry = TimelineEntry(event=event.type, at=clock.to_iso(event.occurred_at), received_at=clock.to_iso(now))
     actions: list[Any] = [
         Order.platform.set(event.source),
-        Order.name.set(data.name),
-        Order.placed_at.set(Order.placed_at | _utc(data.created_at)),
-        Order.payment_due_at.set(Order.payment_due_at | _utc(data.created_at) + timedelta(hours=payment_window_hours)),
         Order.timeline.set((Order.timeline | []).append([entry])),
         Order.updated_at.set(now),
     ]
+    if data.created_at is not None:
+        placed = _utc(data.created_at)
+        actions += [
+            Order.placed_at.set(Order.placed_at | placed),
+            Order.payment_due_at.set(Order.payment_due_at | placed + timedelta(hours=payment_window_hours)),
+        ]
     for attribute, value in (
+        (Order.name, data.name),
         (Order.customer_id, customer_id),
         (Order.currency, data.currency),
         (Order.total_price, data.total_price),
         (Order.payment_url, data.payment_url),
         (Order.locale, data.locale),
+        (Order.tracking_number, data.tracking_number),
+        (Order.tracking_url, data.tracking_url),
+        (Order.carrier, data.carrier),
+        (Order.cart_id, data.cart_id),
     ):
         if value:
             actions.append(attribute.set(value))
-    if data.paid_at is not None:
-        actions.append(Order.paid_at.set(Order.paid_at | _utc(data.paid_at)))
-    if data.cancelled_at is not None:
-        actions.append(Order.cancelled_at.set(Order.cancelled_at | _utc(data.cancelled_at)))
+    if data.line_items:
+        actions.append(Order.line_items.set([item.model_dump(exclude_none=True) for item in data.line_items]))
+    timestamps: tuple[tuple[Any, datetime | None], ...] = (
+        (Order.paid_at, data.paid_at),
+        (Order.cancelled_at, data.cancelled_at),
+        (Order.refunded_at, data.refunded_at),
+        (Order.shipped_at, data.shipped_at),
+        (Order.delivered_at, data.delivered_at),
+    )
+    for attribute, moment in timestamps:
+        if moment is not None:
+            actions.append(attribute.set(attribute | _utc(moment)))
     order = Order(tenant.tenant_id, data.order_id)
     order.update(actions=actions)
     return order
 
 
-def _utc(moment: datetime) -> datetime:
-    from datetime import UTC
+def upsert_cart(tenant: Tenant, data: CartData, customer_id: str | None) -> Cart:
+    """Latest cart state wins; a cart expires from the table 60 days after its last update."""
+    bind_tables()
+    actions: list[Any] = [Cart.updated_at.set(_utc(data.updated_at))]
+    for attribute, value in (
+        (Cart.customer_id, customer_id),
+        (Cart.recovery_url, data.recovery_url),
+        (Cart.currency, data.currency),
+        (Cart.total_price, data.total_price),
+    ):
+        if value:
+            actions.append(attribute.set(value))
+    if data.completed_at is not None:
+        actions.append(Cart.completed_at.set(_utc(data.completed_at)))
+    if data.line_items:
+        actions.append(Cart.line_items.set([item.model_dump(exclude_none=True) for item in data.line_items]))
+    cart = Cart(tenant.tenant_id, data.cart_id)
+    cart.update(actions=actions)
+    return cart
 
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+def get_cart(tenant_id: str, cart_id: str) -> Cart | None:
+    bind_tables()
+    try:
+        return Cart.get(tenant_id, cart_id)
+    except Cart.DoesNotExist:
+        return None
 
 
+# -- send ledger ---------------------------------------------------------------------------
 def send_record(tenant_id: str, send_key: str) -> SendRecord | None:
     bind_tables()
     try:
@@ -159,10 +361,12 @@ def claim_send(record: SendRecord) -> bool:
     return True
 
 
-def mark_sent(record: SendRecord, message_id: str, body: str, sent_at: datetime) -> None:
+def mark_sent(record: SendRecord, channel: str, recipient: str, message_id: str, body: str, sent_at: datetime) -> None:
     record.update(
         actions=[
             SendRecord.status.set("sent"),
+            SendRecord.channel.set(channel),
+            SendRecord.recipient.set(recipient),
             SendRecord.message_id.set(message_id),
             SendRecord.body.set(body),
             SendRecord.sent_at.set(sent_at),
@@ -179,31 +383,16 @@ def sends_by_message_id(message_id: str) -> list[SendRecord]:
     return list(SendRecord.message_id_index.query(message_id))
 
 
-def create_tenant(
-    tenant_id: str,
-    *,
-    name: str,
-    api_key: str,
-    webhook_secrets: dict[str, str],
-    timezone: str = "UTC",
-    country: str = "US",
-    locale: str = "en",
-    flows: dict[str, Any] | None = None,
-) -> Tenant:
-    """Create a tenant; only a hash of the API key is stored."""
-    import hashlib
-
+def sends_for(tenant_id: str, key_prefix: str) -> list[SendRecord]:
+    """Ledger records whose business key starts with a prefix (e.g. one flow for one customer)."""
     bind_tables()
-    tenant = Tenant(
-        tenant_id,
-        name=name,
-        api_key_hash=hashlib.sha256(api_key.encode()).hexdigest(),
-        webhook_secrets=webhook_secrets,
-        timezone=timezone,
-        country=country,
-        locale=locale,
-        flows=flows or {},
-        created_at=clock.now(),
-    )
-    tenant.save(condition=Tenant.tenant_id.does_not_exist())
-    return tenant
+    return list(SendRecord.query(tenant_id, SendRecord.send_key.startswith(key_prefix)))
+
+
+def set_consent(customer: Customer, consent: ConsentData, source: str) -> None:
+    """Set the current marketing consent for one channel (the ledger entry is written apart)."""
+    attribute = {"sms": Customer.sms_consent, "mms": Customer.mms_consent, "email": Customer.email_consent}[
+        consent.channel
+    ]
+    at = clock.to_iso(_utc(consent.at)) if consent.at else clock.to_iso(clock.now())
+    customer.update(actions=[attribute.set({"granted": consent.granted, "at": at, "source": source})])

@@ -1,14 +1,16 @@
 """The one send path: every message from every flow is decided, recorded and dispatched here.
 
-Order of checks (DESIGN.md, "Sends"): ledger (a business key is sent at most once), consent for
-the channel and purpose, a valid recipient, quiet hours in the recipient's local time (deferred,
-never dropped), then render and dispatch. Every decision lands on the send ledger.
+Order of checks (DESIGN.md, "Sends"): the ledger (a business key is sent at most once); per
+channel, in the flow's order: a valid recipient, consent for the purpose, suppression; frequency
+caps and flow priority (marketing); quiet hours in the recipient's local time (deferred, never
+dropped); then render and dispatch, falling back MMS -> SMS -> email. Every decision is written to
+the send ledger with its outcome and reason.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from huike import clock, policy, repository, templates
@@ -18,6 +20,8 @@ from huike.models import Customer, SendRecord, Tenant
 TRANSACTIONAL = "transactional"
 MARKETING = "marketing"
 FINAL_STATUSES = {"sending", "sent", "skipped"}
+# Reasons a channel is passed over, strongest first: the ledger records the strongest one met.
+REASON_STRENGTH = ("suppressed", "opted-out", "no-consent", "invalid-recipient")
 
 
 @dataclass
@@ -30,12 +34,18 @@ class SendRequest:
     step: str
     channels: list[str]
     context: dict[str, Any]
+    template: str | None = None
     locale_hints: tuple[str | None, ...] = ()
     flow_settings: dict[str, Any] = field(default_factory=dict)
+    media_urls: list[str] = field(default_factory=list)
 
     @property
     def send_key(self) -> str:
         return f"{self.flow}#{self.subject_id}#{self.step}"
+
+    @property
+    def reservation_key(self) -> str:
+        return f"{self.flow}#{self.subject_id}"
 
 
 @dataclass
@@ -56,6 +66,12 @@ class SendOutcome:
         }
 
 
+@dataclass
+class _Candidate:
+    channel: str
+    recipient: str
+
+
 def send(request: SendRequest) -> SendOutcome:
     now = clock.now()
     existing = repository.send_record(request.tenant.tenant_id, request.send_key)
@@ -71,51 +87,120 @@ def send(request: SendRequest) -> SendOutcome:
         decided_at=now,
         attempts=(existing.attempts if existing else 0) + 1,
     )
-    channel, recipient, skip_reason = _choose_channel(request)
-    if channel is None or recipient is None:
-        return _record_skip(record, skip_reason or "invalid-recipient")
-    record.channel, record.recipient = channel, recipient
+    if request.customer is None:
+        return _record_skip(record, "invalid-recipient", "no customer on the event")
+    candidates, reason, detail = _eligible_channels(request)
+    if not candidates:
+        _release(request)
+        return _record_skip(record, reason, detail)
+    record.channel, record.recipient = candidates[0].channel, candidates[0].recipient
+
+    if request.purpose == MARKETING:
+        capped = _cap_reason(request, candidates[0].channel, now)
+        if capped is not None:
+            _release(request)
+            return _record_skip(record, "capped", capped)
 
     quiet_until = _quiet_hours_end(request, now)
     if quiet_until is not None:
         record.status, record.deferred_until, record.reason = "deferred", quiet_until, "quiet-hours"
         if not repository.claim_send(record):
-            return SendOutcome("duplicate", reason="decided concurrently", channel=channel)
-        return SendOutcome("deferred", reason="quiet-hours", retry_at=quiet_until, channel=channel)
+            return SendOutcome("duplicate", reason="decided concurrently")
+        return SendOutcome("deferred", reason="quiet-hours", retry_at=quiet_until, channel=record.channel)
 
     try:
-        body = _render(request)
+        locale = _locale(request)
+        text = _render(request, locale, "text")
+        subject = _render(request, locale, "subject")
     except BadRequest as exc:
-        return _record_skip(record, f"template-error: {exc}")
+        return _record_skip(record, "template-error", str(exc))
 
     record.status, record.reason, record.deferred_until = "sending", None, None
     if not repository.claim_send(record):
-        return SendOutcome("duplicate", reason="claimed concurrently", channel=channel)
-    message_id = _dispatch(record, channel, recipient, body, request.purpose)
-    repository.mark_sent(record, message_id, body, clock.now())
-    return SendOutcome("sent", channel=channel, message_id=message_id)
+        return SendOutcome("duplicate", reason="claimed concurrently")
+    return _dispatch(request, record, candidates, text, subject, locale)
 
 
-def _choose_channel(request: SendRequest) -> tuple[str | None, str | None, str | None]:
+# -- eligibility ---------------------------------------------------------------------------
+def _eligible_channels(request: SendRequest) -> tuple[list[_Candidate], str, str]:
     customer = request.customer
-    if customer is None:
-        return None, None, "no-customer"
-    opted_out = customer.opted_out_channels or set()
-    reason = None
+    assert customer is not None
+    candidates: list[_Candidate] = []
+    problems: list[tuple[str, str]] = []
+    suppressed: dict[str, bool] = {}
     for channel in request.channels:
-        if channel in opted_out:
-            reason = "opted-out"
+        recipient = _address(customer, channel)
+        if recipient is None:
+            problems.append((channel, "invalid-recipient"))
             continue
-        if request.purpose == MARKETING:
-            reason = "no-consent"  # marketing consent arrives with the consent ledger
+        if request.purpose == TRANSACTIONAL and channel in (customer.opted_out_channels or set()):
+            problems.append((channel, "opted-out"))
             continue
-        if channel == "sms":
-            if customer.phone and customer.phone_textable:
-                return channel, customer.phone, None
-            reason = reason or "invalid-recipient"
-    return None, None, reason or "no-channel"
+        if request.purpose == MARKETING and not customer.has_marketing_consent(channel):
+            problems.append((channel, "no-consent"))
+            continue
+        if recipient not in suppressed:
+            suppressed[recipient] = repository.get_suppression(request.tenant.tenant_id, recipient) is not None
+        if suppressed[recipient]:
+            problems.append((channel, "suppressed"))
+            continue
+        candidates.append(_Candidate(channel, recipient))
+    if candidates or not problems:
+        return candidates, "invalid-recipient", "no channel configured"
+    strongest = min(problems, key=lambda p: REASON_STRENGTH.index(p[1]))[1]
+    return [], strongest, "; ".join(f"{c}: {r}" for c, r in problems)
 
 
+def _address(customer: Customer, channel: str) -> str | None:
+    if channel in ("sms", "mms"):
+        return customer.phone if customer.phone and customer.phone_textable else None
+    if channel == "email":
+        return customer.email if customer.email and customer.email_valid else None
+    return None
+
+
+# -- frequency caps and priority -------------------------------------------------------------
+DEFAULT_CAP_HOURS = {"email": 16, "sms": 24, "mms": 24}
+DEFAULT_WEEKLY_CAP = 3
+DEFAULT_PRIORITY = ("cart_abandonment", "review_invite", "win_back", "browse_abandonment", "birthday")
+
+
+def _family(channel: str) -> str:
+    return "sms" if channel in ("sms", "mms") else channel
+
+
+def _cap_reason(request: SendRequest, channel: str, now: datetime) -> str | None:
+    customer = request.customer
+    assert customer is not None
+    caps = request.tenant.flows.get("caps", {}) if request.tenant.flows else {}
+    window = timedelta(hours=float(caps.get(f"{_family(channel)}_hours", DEFAULT_CAP_HOURS[channel])))
+    weekly_cap = int(caps.get("weekly", DEFAULT_WEEKLY_CAP))
+    sends = [(clock.parse_iso(s["at"]), s) for s in (customer.marketing_sends or [])]
+    for at, sent in sends:
+        if _family(sent["channel"]) == _family(channel) and now - at < window:
+            return f"{sent['flow']} was sent by {_family(channel)} within {window}"
+    if sum(1 for at, _ in sends if now - at < timedelta(days=7)) >= weekly_cap:
+        return f"{weekly_cap} marketing messages in the last 7 days"
+    priority = list(
+        request.tenant.flows.get("priority", DEFAULT_PRIORITY) if request.tenant.flows else DEFAULT_PRIORITY
+    )
+    rank = {flow: index for index, flow in enumerate(priority)}
+    mine = rank.get(request.flow, len(rank))
+    for key, due_text in (customer.marketing_pending or {}).items():
+        other = key.split("#", 1)[0]
+        if key == request.reservation_key or rank.get(other, len(rank)) >= mine:
+            continue
+        if abs(clock.parse_iso(str(due_text)) - now) <= window:
+            return f"yields to {other}, which has priority and is due within {window}"
+    return None
+
+
+def _release(request: SendRequest) -> None:
+    if request.purpose == MARKETING and request.customer is not None:
+        repository.release_marketing(request.customer, request.reservation_key)
+
+
+# -- quiet hours ---------------------------------------------------------------------------
 def _quiet_hours_end(request: SendRequest, now: datetime) -> datetime | None:
     tenant = request.tenant
     settings = tenant.quiet_hours or {}
@@ -136,35 +221,90 @@ def _quiet_hours_end(request: SendRequest, now: datetime) -> datetime | None:
     )
 
 
-def _render(request: SendRequest) -> str:
+# -- rendering -------------------------------------------------------------------------------
+def _locale(request: SendRequest) -> str:
     customer = request.customer
-    locale = templates.resolve_locale(
-        customer.locale if customer else None, *request.locale_hints, request.tenant.locale
-    )
-    source = templates.template_source(request.flow, locale, request.flow_settings)
+    return templates.resolve_locale(customer.locale if customer else None, *request.locale_hints, request.tenant.locale)
+
+
+def _render(request: SendRequest, locale: str, part: str) -> str:
+    customer = request.customer
+    source = templates.template_source(request.template or request.flow, locale, part, request.flow_settings)
     context = {
         "shop": request.tenant.sender_name or request.tenant.name,
         "first_name": (customer.first_name if customer else None) or "",
+        "coupon": request.flow_settings.get("coupon") or "",
         **request.context,
     }
     return templates.render(source, context)
 
 
-def _dispatch(record: SendRecord, channel: str, recipient: str, body: str, purpose: str) -> str:
+# -- dispatch ----------------------------------------------------------------------------------
+def _dispatch(
+    request: SendRequest, record: SendRecord, candidates: list[_Candidate], text: str, subject: str, locale: str
+) -> SendOutcome:
     from botocore.exceptions import ClientError
 
-    from huike.adapters.sms import publish_sms
+    marketing = request.purpose == MARKETING
+    for index, candidate in enumerate(candidates):
+        is_last = index == len(candidates) - 1
+        try:
+            message_id = _deliver(request, candidate, text, subject, locale, marketing)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "ClientError")
+            if not is_last:
+                continue  # fall back to the next channel (MMS -> SMS -> email)
+            repository.mark_failed(record, f"{candidate.channel}: {code}")
+            raise
+        sent_at = clock.now()
+        body = _body_for(candidate.channel, text, locale, marketing)
+        repository.mark_sent(record, candidate.channel, candidate.recipient, message_id, body, sent_at)
+        if marketing and request.customer is not None:
+            repository.note_marketing_send(
+                request.customer, candidate.channel, request.flow, request.reservation_key, sent_at
+            )
+        return SendOutcome("sent", channel=candidate.channel, message_id=message_id)
+    raise AssertionError("no candidate channel")  # _eligible_channels never returns an empty list here
 
-    try:
-        return publish_sms(recipient, body, transactional=purpose == TRANSACTIONAL)
-    except ClientError as exc:
-        # A definite refusal: nothing went out, so the key may be tried again.
-        repository.mark_failed(record, exc.response.get("Error", {}).get("Code", "ClientError"))
-        raise
+
+def _body_for(channel: str, text: str, locale: str, marketing: bool) -> str:
+    if channel in ("sms", "mms") and marketing:
+        opt_out = templates.OPT_OUT_TEXT.get(locale, templates.OPT_OUT_TEXT["en"])
+        if opt_out not in text:
+            return f"{text} {opt_out}"
+    return text
 
 
-def _record_skip(record: SendRecord, reason: str) -> SendOutcome:
-    record.status, record.reason = "skipped", reason
+def _deliver(request: SendRequest, candidate: _Candidate, text: str, subject: str, locale: str, marketing: bool) -> str:
+    body = _body_for(candidate.channel, text, locale, marketing)
+    tenant = request.tenant
+    if candidate.channel == "sms":
+        from huike.adapters.sms import publish_sms
+
+        return publish_sms(candidate.recipient, body, transactional=not marketing)
+    if candidate.channel == "mms":
+        from huike.adapters.mms import send_media_message
+
+        return send_media_message(tenant.sms_number or "", candidate.recipient, body, request.media_urls)
+    from huike.adapters.email import send_email
+    from huike.settings import settings
+    from huike.unsubscribe import unsubscribe_headers
+
+    headers = unsubscribe_headers(tenant, request.customer) if marketing and request.customer else {}
+    return send_email(
+        sender=tenant.sender_email or "",
+        sender_name=tenant.sender_name or tenant.name,
+        recipient=candidate.recipient,
+        subject=subject,
+        text=body,
+        headers=headers,
+        configuration_set=settings().email_configuration_set or None,
+        tags={"tenant_id": tenant.tenant_id, "flow": request.flow},
+    )
+
+
+def _record_skip(record: SendRecord, reason: str, detail: str | None = None) -> SendOutcome:
+    record.status, record.reason, record.detail = "skipped", reason, detail
     if not repository.claim_send(record):
         return SendOutcome("duplicate", reason="decided concurrently")
     return SendOutcome("skipped", reason=reason, channel=record.channel)

@@ -10,15 +10,154 @@ from huike.errors import BadRequest
 
 SUPPORTED_LOCALES = ("en", "zh-CN")
 
-DEFAULT_TEMPLATES: dict[str, dict[str, str]] = {
+# Huike's default wording per template and locale: "text" is the SMS/MMS body and the plain-text
+# email body, "subject" the email subject. Sellers override either per locale (tenant flows).
+DEFAULT_TEMPLATES: dict[str, dict[str, dict[str, str]]] = {
     "unpaid_reminder": {
-        "en": (
-            "{{ shop }}: your order {{ order_name }} ({{ amount }}) is waiting for payment. "
-            "Complete it here: {{ payment_link }}"
-        ),
-        "zh-CN": "【{{ shop }}】您的订单{{ order_name }}（{{ amount }}）尚未付款，点击完成支付：{{ payment_link }}",
+        "en": {
+            "subject": "Your order {{ order_name }} is waiting for payment",
+            "text": "{{ shop }}: your order {{ order_name }} ({{ amount }}) is waiting for payment. "
+            "Complete it here: {{ payment_link }}",
+        },
+        "zh-CN": {
+            "subject": "您的订单{{ order_name }}尚未付款",
+            "text": "【{{ shop }}】您的订单{{ order_name }}（{{ amount }}）尚未付款，点击完成支付：{{ payment_link }}",
+        },
+    },
+    "unpaid_reminder_final": {
+        "en": {
+            "subject": "Last chance to complete order {{ order_name }}",
+            "text": "{{ shop }}: order {{ order_name }} ({{ amount }}) closes soon. Pay now to keep it: {{ payment_link }}",
+        },
+        "zh-CN": {
+            "subject": "订单{{ order_name }}即将关闭",
+            "text": "【{{ shop }}】订单{{ order_name }}（{{ amount }}）即将自动关闭，请尽快支付：{{ payment_link }}",
+        },
+    },
+    "payment_confirmation": {
+        "en": {
+            "subject": "Payment received for order {{ order_name }}",
+            "text": "{{ shop }}: thank you{% if first_name %} {{ first_name }}{% endif %}! "
+            "We received {{ amount }} for order {{ order_name }} and are preparing it.",
+        },
+        "zh-CN": {
+            "subject": "订单{{ order_name }}付款成功",
+            "text": "【{{ shop }}】{% if first_name %}{{ first_name }}，{% endif %}您的订单{{ order_name }}已付款{{ amount }}，"
+            "我们正在为您备货。",
+        },
+    },
+    "shipping_notice": {
+        "en": {
+            "subject": "Order {{ order_name }} has shipped",
+            "text": "{{ shop }}: order {{ order_name }} has shipped{% if carrier %} with {{ carrier }}{% endif %}."
+            "{% if tracking_link %} Track it: {{ tracking_link }}{% endif %}",
+        },
+        "zh-CN": {
+            "subject": "订单{{ order_name }}已发货",
+            "text": "【{{ shop }}】您的订单{{ order_name }}已发货{% if carrier %}（{{ carrier }}）{% endif %}。"
+            "{% if tracking_link %}物流查询：{{ tracking_link }}{% endif %}",
+        },
+    },
+    "delayed_shipment": {
+        "en": {
+            "subject": "Sorry, order {{ order_name }} is running late",
+            "text": "{{ shop }}: sorry, order {{ order_name }} is taking longer than promised to ship. "
+            "We'll send the tracking link as soon as it leaves.",
+        },
+        "zh-CN": {
+            "subject": "订单{{ order_name }}发货延迟致歉",
+            "text": "【{{ shop }}】抱歉，您的订单{{ order_name }}未能按承诺时间发货，我们正在加急处理，发货后第一时间通知您。",
+        },
+    },
+    "delivery_notice": {
+        "en": {
+            "subject": "Order {{ order_name }} was delivered",
+            "text": "{{ shop }}: order {{ order_name }} has been delivered. Enjoy!",
+        },
+        "zh-CN": {
+            "subject": "订单{{ order_name }}已签收",
+            "text": "【{{ shop }}】您的订单{{ order_name }}已签收，祝您使用愉快！",
+        },
+    },
+    "refund_care": {
+        "en": {
+            "subject": "Your refund for order {{ order_name }}",
+            "text": "{{ shop }}: your refund for order {{ order_name }} is on its way. "
+            "Sorry it didn't work out; reply to this message if we can help.",
+        },
+        "zh-CN": {
+            "subject": "订单{{ order_name }}退款通知",
+            "text": "【{{ shop }}】您的订单{{ order_name }}退款已处理，如有任何问题请回复此消息。",
+        },
+    },
+    "review_invite": {
+        "en": {
+            "subject": "How is your {{ product }}?",
+            "text": "{{ shop }}: how is your {{ product }}? Tell us in a quick review: {{ review_link }}"
+            "{% if coupon %} (thank-you code: {{ coupon }}){% endif %}",
+        },
+        "zh-CN": {
+            "subject": "您的{{ product }}用得怎么样？",
+            "text": "【{{ shop }}】您的{{ product }}用得怎么样？欢迎评价：{{ review_link }}"
+            "{% if coupon %}（感谢码：{{ coupon }}）{% endif %}",
+        },
+    },
+    "cart_abandonment": {
+        "en": {
+            "subject": "You left something in your cart",
+            "text": "{{ shop }}: you left something in your cart. Complete your order: {{ cart_link }}"
+            "{% if coupon %} Use {{ coupon }} at checkout.{% endif %}",
+        },
+        "zh-CN": {
+            "subject": "您的购物车还有商品",
+            "text": "【{{ shop }}】您的购物车还有商品未结算：{{ cart_link }}{% if coupon %} 下单使用优惠码{{ coupon }}{% endif %}",
+        },
+    },
+    "browse_abandonment": {
+        "en": {
+            "subject": "Still thinking about {{ product }}?",
+            "text": "{{ shop }}: still thinking about {{ product }}? Take another look: {{ product_link }}",
+        },
+        "zh-CN": {
+            "subject": "还在考虑{{ product }}吗？",
+            "text": "【{{ shop }}】还在考虑{{ product }}吗？再看看：{{ product_link }}",
+        },
+    },
+    "win_back": {
+        "en": {
+            "subject": "We miss you{% if first_name %}, {{ first_name }}{% endif %}",
+            "text": "{{ shop }}: we miss you{% if first_name %}, {{ first_name }}{% endif %}! "
+            "Come back for something new{% if coupon %} with {{ coupon }}{% endif %}: {{ shop_link }}",
+        },
+        "zh-CN": {
+            "subject": "好久不见{% if first_name %}，{{ first_name }}{% endif %}",
+            "text": "【{{ shop }}】好久不见！上新了{% if coupon %}，专属优惠码{{ coupon }}{% endif %}：{{ shop_link }}",
+        },
+    },
+    "win_back_final": {
+        "en": {
+            "subject": "A last offer for you",
+            "text": "{{ shop }}: one last offer before it expires{% if coupon %}: {{ coupon }}{% endif %}. {{ shop_link }}",
+        },
+        "zh-CN": {
+            "subject": "最后的专属优惠",
+            "text": "【{{ shop }}】专属优惠即将到期{% if coupon %}：{{ coupon }}{% endif %}。{{ shop_link }}",
+        },
+    },
+    "birthday": {
+        "en": {
+            "subject": "Happy birthday{% if first_name %}, {{ first_name }}{% endif %}!",
+            "text": "{{ shop }}: happy birthday{% if first_name %}, {{ first_name }}{% endif %}! "
+            "A gift for you{% if coupon %}: {{ coupon }}{% endif %}.",
+        },
+        "zh-CN": {
+            "subject": "生日快乐{% if first_name %}，{{ first_name }}{% endif %}！",
+            "text": "【{{ shop }}】生日快乐！送您一份生日礼{% if coupon %}：{{ coupon }}{% endif %}。",
+        },
     },
 }
+
+OPT_OUT_TEXT = {"en": "Reply STOP to opt out", "zh-CN": "回T退订"}
 
 CURRENCY_SYMBOLS = {"USD": "$", "CNY": "¥", "EUR": "€", "GBP": "£", "JPY": "¥", "HKD": "HK$"}
 
@@ -54,13 +193,15 @@ def _environment() -> Any:
     return SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
 
 
-def template_source(flow: str, locale: str, overrides: dict[str, Any] | None = None) -> str:
-    """The tenant's own template for the flow and locale, else Huike's default."""
-    custom = ((overrides or {}).get("templates") or {}).get(locale)
-    if custom:
-        return str(custom)
-    defaults = DEFAULT_TEMPLATES[flow]
-    return defaults.get(locale) or defaults["en"]
+def template_source(template: str, locale: str, part: str = "text", overrides: dict[str, Any] | None = None) -> str:
+    """The tenant's own template for the flow, locale and part, else Huike's default."""
+    custom = ((overrides or {}).get("templates") or {}).get(template, {}).get(locale)
+    if isinstance(custom, str) and part == "text":
+        return custom
+    if isinstance(custom, dict) and custom.get(part):
+        return str(custom[part])
+    defaults = DEFAULT_TEMPLATES[template]
+    return (defaults.get(locale) or defaults["en"])[part]
 
 
 def render(source: str, context: dict[str, Any]) -> str:

@@ -1,1 +1,77 @@
-"""Flow decisions: when to start, what to check on wake-up, what to send."""
+"""Timed flows on one generic state machine (infra/statemachines/timed_flow.asl.json).
+
+An execution's state is {"flow", "tenant_id", "subject_id", "step", "wake_at", ...}. The machine
+waits until wake_at and calls run_step(state); the flow re-checks its exit conditions and sends
+through the one send path, and returns either the state to wait for next ("outcome": "wait") or
+the final state. Execution names are deterministic, so scheduling twice is a no-op.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from huike import clock
+
+WakeHandler = Callable[[dict[str, Any]], "FlowResult"]
+_REGISTRY: dict[str, WakeHandler] = {}
+
+
+@dataclass
+class FlowResult:
+    outcome: str  # sent | skipped | exited | duplicate | deferred | next
+    reason: str | None = None
+    wake_at: datetime | None = None
+    next_step: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def flow(name: str) -> Callable[[WakeHandler], WakeHandler]:
+    def register(handler: WakeHandler) -> WakeHandler:
+        _REGISTRY[name] = handler
+        return handler
+
+    return register
+
+
+def schedule(tenant_id: str, flow_name: str, subject_id: str, wake_at: datetime, *name_parts: str, **extra: Any) -> str:
+    """Start (once) the execution that wakes `flow_name` for `subject_id` at `wake_at`."""
+    from huike.adapters.stepfunctions import execution_name, start_execution
+    from huike.settings import settings
+
+    state = {
+        "flow": flow_name,
+        "tenant_id": tenant_id,
+        "subject_id": subject_id,
+        "step": str(extra.pop("step", "1")),
+        "wake_at": clock.to_iso(wake_at),
+        **extra,
+    }
+    name = execution_name(flow_name, tenant_id, subject_id, *name_parts)
+    return start_execution(settings().timed_flow_state_machine_arn, name, state)
+
+
+def run_step(state: dict[str, Any]) -> dict[str, Any]:
+    """One wake-up of a timed flow; returns the execution's next state."""
+    _load_flows()
+    handler = _REGISTRY.get(state.get("flow", ""))
+    if handler is None:
+        return {**state, "outcome": "failed", "reason": f"unknown flow {state.get('flow')!r}"}
+    result = handler(state)
+    last = {"outcome": result.outcome, "reason": result.reason, **result.data}
+    if result.outcome in ("deferred", "next") and result.wake_at is not None:
+        return {
+            **state,
+            "outcome": "wait",
+            "wake_at": clock.to_iso(result.wake_at),
+            "step": result.next_step or state["step"],
+            "last": last,
+        }
+    return {**state, "outcome": result.outcome, "last": last}
+
+
+def _load_flows() -> None:
+    if not _REGISTRY:
+        from huike.flows import customers, orders  # noqa: F401 - registers the flows

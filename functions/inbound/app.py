@@ -1,0 +1,21 @@
+"""SNS deliveries: two-way SMS replies (STOP/START) and SES bounce/complaint notifications."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.data_classes import SNSEvent, event_source
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+logger = Logger()
+
+
+@logger.inject_lambda_context
+@event_source(data_class=SNSEvent)
+def handler(event: SNSEvent, context: LambdaContext) -> dict[str, Any]:
+    from huike.inbound import handle_sns_message
+
+    results = [handle_sns_message(record.sns.topic_arn, record.sns.message) for record in event.records]
+    logger.info("inbound", extra={"results": results})
+    return {"results": results}
