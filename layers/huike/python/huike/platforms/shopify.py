@@ -249,7 +249,9 @@ def _refund_event(topic: str, webhook_id: str, triggered_at: datetime | None, pa
     )
 
 
-def _checkout_event(topic: str, webhook_id: str, triggered_at: datetime | None, payload: dict[str, Any]) -> Event:
+def _checkout_event(
+    topic: str, webhook_id: str, triggered_at: datetime | None, payload: dict[str, Any]
+) -> Event | None:
     checkout = _parse(_Checkout, payload, "checkout")
     customer = _contact(
         checkout.customer,
@@ -259,9 +261,7 @@ def _checkout_event(topic: str, webhook_id: str, triggered_at: datetime | None, 
         checkout.customer_locale,
     )
     if customer is None:
-        raise BadRequest(
-            "invalid Shopify checkout: customer, email and phone are all empty, so the cart cannot be tied to anyone"
-        )
+        return None  # Shopify sends checkouts before the buyer types a contact: nobody to remind yet
     updated_at = checkout.updated_at or checkout.created_at or triggered_at
     if updated_at is None:
         raise BadRequest("invalid Shopify checkout: updated_at: Field required")
