@@ -9,7 +9,7 @@ export TZ := UTC
 export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/huike/python
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: local test lint bench build validate clean
+.PHONY: local test lint bench build openapi clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,9 @@ lint: $(STAMP) $(SAM_STAMP)
 
 bench: $(STAMP)
 	$(PY) -m benchmarks
+
+openapi: $(STAMP)
+	$(PY) -m infra.openapi
 
 build: $(SAM_STAMP)
 	$(SAM_VENV)/bin/sam build

@@ -45,7 +45,10 @@ class LambdaHost:
             sys.path.insert(0, str(LAYER_PATH))
 
     def handler(self, spec: FunctionSpec) -> Any:
-        module_file, _, attribute = spec.handler.rpartition(".")
+        return getattr(self.module(spec), spec.handler.rpartition(".")[2])
+
+    def module(self, spec: FunctionSpec) -> ModuleType:
+        module_file = spec.handler.rpartition(".")[0]
         if spec.logical_id not in self._modules:
             path = spec.code_dir / f"{module_file.replace('.', '/')}.py"
             module_name = f"huike_function_{spec.logical_id}"
@@ -55,7 +58,7 @@ class LambdaHost:
             sys.modules[module_name] = module
             module_spec.loader.exec_module(module)
             self._modules[spec.logical_id] = module
-        return getattr(self._modules[spec.logical_id], attribute)
+        return self._modules[spec.logical_id]
 
     def invoke(self, logical_id: str, event: Any) -> Any:
         spec = self.functions[logical_id]

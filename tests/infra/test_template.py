@@ -121,3 +121,15 @@ def test_readme_quick_start_is_two_commands():
     readme = (ROOT / "README.md").read_text()
     assert "make local" in readme and "make test" in readme
     assert Path(ROOT / ".ci" / "run").read_text().count("make test") == 1
+
+
+def test_event_sources_the_runtime_emulates_come_from_the_template():
+    template = local_template()
+    [stream] = template.stream_sources()
+    assert (stream.function, stream.table) == ("LifecycleFunction", "OrdersTable")
+    orders = template.resources["OrdersTable"]["Properties"]
+    assert orders["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+    lifecycle_events = template.resources["LifecycleFunction"]["Properties"]["Events"]
+    assert lifecycle_events["OrderChanges"]["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    topics = {(s.function, s.topic) for s in template.topic_subscriptions()}
+    assert topics == {("InboundFunction", "InboundSmsTopic"), ("InboundFunction", "SesNotificationsTopic")}
