@@ -273,9 +273,11 @@ def apply_order_event(tenant: Tenant, event: Event, customer_id: str | None, pay
             Order.placed_at.set(Order.placed_at | placed),
             Order.payment_due_at.set(Order.payment_due_at | placed + timedelta(hours=payment_window_hours)),
         ]
+    if customer_id:
+        # The first identity wins: a fulfillment echoing only an email must not re-point the order.
+        actions.append(Order.customer_id.set(Order.customer_id | customer_id))
     for attribute, value in (
         (Order.name, data.name),
-        (Order.customer_id, customer_id),
         (Order.currency, data.currency),
         (Order.total_price, data.total_price),
         (Order.payment_url, data.payment_url),

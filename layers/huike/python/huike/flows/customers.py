@@ -161,7 +161,8 @@ def start_win_back(tenant: Tenant, customer: Customer) -> None:
     schedule(
         tenant.tenant_id, "win_back", customer.customer_id, due, customer.last_order_id, order_id=customer.last_order_id
     )
-    repository.reserve_marketing(tenant.tenant_id, customer.customer_id, f"win_back#{customer.customer_id}", due)
+    subject = f"{customer.customer_id}:{customer.last_order_id}"
+    repository.reserve_marketing(tenant.tenant_id, customer.customer_id, f"win_back#{subject}", due)
 
 
 @flow("win_back")
