@@ -17,7 +17,7 @@ from huike import clock, repository, signatures
 from huike.errors import BadRequest, Unauthorized
 from huike.events import Event
 from huike.flows.config import flow_settings
-from huike.models import Customer, Tenant
+from huike.models import Tenant
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
@@ -145,7 +145,7 @@ def _marketing_reservation(tenant: Tenant, event: Event) -> tuple[str, list[Any]
         return None  # the customer id is known only after the upsert; browse is lowest priority anyway
     else:
         return None
-    return key, [Customer.marketing_pending[key].set(clock.to_iso(due))]
+    return key, [repository.reservation_action(key, due)]
 
 
 def _apply_once(tenant: Tenant, key: str, event: Event, lambda_context: Any) -> dict[str, Any]:

@@ -24,6 +24,7 @@ Access patterns (every one a key or index query; no Scan anywhere):
 from __future__ import annotations
 
 import functools
+from datetime import datetime
 from typing import Any
 
 from pynamodb.attributes import (
@@ -71,6 +72,11 @@ class Tenant(Model):
     created_at = UTCDateTimeAttribute()
 
 
+class PendingSend(MapAttribute[str, Any]):
+    key = UnicodeAttribute()  # "<flow>#<subject>"
+    due = UnicodeAttribute()
+
+
 class Customer(Model):
     class Meta:
         table_name = "CustomersTable"
@@ -102,8 +108,15 @@ class Customer(Model):
     last_order_id = UnicodeAttribute(null=True)
     # Marketing sends of the last 7 days, for frequency caps: [{"at", "channel", "flow"}]
     marketing_sends = JSONAttribute(null=True)
-    # Marketing flows scheduled for this customer, for cap priority: {"<flow>#<subject>": due iso}
-    marketing_pending = MapAttribute[str, Any](null=True)
+    # Marketing flows scheduled for this customer, for cap priority. A list, so a reservation can
+    # be appended in the same UpdateItem that creates the customer (list_append(if_not_exists)).
+    marketing_pending = ListAttribute(of=PendingSend, null=True)
+
+    def pending_sends(self) -> dict[str, datetime]:
+        from huike.clock import parse_iso
+
+        return {entry.key: parse_iso(entry.due) for entry in self.marketing_pending or []}
+
     created_at = UTCDateTimeAttribute(null=True)
     updated_at = UTCDateTimeAttribute(null=True)
 

@@ -16,6 +16,7 @@ from huike.models import (
     ConsentEntry,
     Customer,
     Order,
+    PendingSend,
     SendRecord,
     Suppression,
     Tenant,
@@ -112,7 +113,6 @@ def upsert_customer(
     actions: list[Any] = [
         Customer.created_at.set(Customer.created_at | now),
         Customer.updated_at.set(now),
-        Customer.marketing_pending.set(Customer.marketing_pending | {}),
     ]
     for attribute, value in (
         (Customer.first_name, data.first_name),
@@ -170,7 +170,12 @@ def record_paid_order(tenant_id: str, customer_id: str, order: Order) -> Custome
 def reserve_marketing(tenant_id: str, customer_id: str, key: str, due: datetime) -> None:
     """Note a scheduled marketing send, so a lower-priority flow can yield to it under caps."""
     bind_tables()
-    Customer(tenant_id, customer_id).update(actions=[Customer.marketing_pending[key].set(clock.to_iso(due))])
+    Customer(tenant_id, customer_id).update(actions=[reservation_action(key, due)])
+
+
+def reservation_action(key: str, due: datetime) -> Any:
+    entry = PendingSend(key=key, due=clock.to_iso(due))
+    return Customer.marketing_pending.set((Customer.marketing_pending | []).append([entry]))
 
 
 def note_marketing_send(customer: Customer, channel: str, flow: str, key: str, at: datetime) -> None:
@@ -178,12 +183,14 @@ def note_marketing_send(customer: Customer, channel: str, flow: str, key: str, a
     horizon = at - timedelta(days=7)
     recent = [s for s in (customer.marketing_sends or []) if clock.parse_iso(s["at"]) > horizon]
     recent.append({"at": clock.to_iso(at), "channel": channel, "flow": flow})
-    customer.update(actions=[Customer.marketing_sends.set(recent), Customer.marketing_pending[key].remove()])
+    pending = [entry for entry in customer.marketing_pending or [] if entry.key != key]
+    customer.update(actions=[Customer.marketing_sends.set(recent), Customer.marketing_pending.set(pending)])
 
 
 def release_marketing(customer: Customer, key: str) -> None:
-    if customer.marketing_pending and key in customer.marketing_pending:
-        customer.update(actions=[Customer.marketing_pending[key].remove()])
+    pending = customer.marketing_pending or []
+    if any(entry.key == key for entry in pending):
+        customer.update(actions=[Customer.marketing_pending.set([e for e in pending if e.key != key])])
 
 
 # -- consent ledger and suppressions -------------------------------------------------------

@@ -186,11 +186,11 @@ def _cap_reason(request: SendRequest, channel: str, now: datetime) -> str | None
     )
     rank = {flow: index for index, flow in enumerate(priority)}
     mine = rank.get(request.flow, len(rank))
-    for key, due_text in (customer.marketing_pending or {}).items():
+    for key, due in customer.pending_sends().items():
         other = key.split("#", 1)[0]
         if key == request.reservation_key or rank.get(other, len(rank)) >= mine:
             continue
-        if abs(clock.parse_iso(str(due_text)) - now) <= window:
+        if abs(due - now) <= window:
             return f"yields to {other}, which has priority and is due within {window}"
     return None
 
