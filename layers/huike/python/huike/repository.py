@@ -183,7 +183,9 @@ def note_marketing_send(customer: Customer, channel: str, flow: str, key: str, a
     horizon = at - timedelta(days=7)
     recent = [s for s in (customer.marketing_sends or []) if clock.parse_iso(s["at"]) > horizon]
     recent.append({"at": clock.to_iso(at), "channel": channel, "flow": flow})
-    pending = [entry for entry in customer.marketing_pending or [] if entry.key != key]
+    pending = [
+        entry for entry in customer.marketing_pending or [] if entry.key != key and clock.parse_iso(entry.due) > horizon
+    ]
     customer.update(actions=[Customer.marketing_sends.set(recent), Customer.marketing_pending.set(pending)])
 
 

@@ -96,10 +96,14 @@ def send(request: SendRequest) -> SendOutcome:
     record.channel, record.recipient = candidates[0].channel, candidates[0].recipient
 
     if request.purpose == MARKETING:
-        capped = _cap_reason(request, candidates[0].channel, now)
-        if capped is not None:
+        # Caps are per channel: a channel over its cap is passed over for the next one.
+        cap_reasons = {c.channel: _cap_reason(request, c.channel, now) for c in candidates}
+        uncapped = [c for c in candidates if cap_reasons[c.channel] is None]
+        if not uncapped:
             _release(request)
-            return _record_skip(record, "capped", capped)
+            return _record_skip(record, "capped", cap_reasons[candidates[0].channel])
+        candidates = uncapped
+        record.channel, record.recipient = candidates[0].channel, candidates[0].recipient
 
     quiet_until = _quiet_hours_end(request, now)
     if quiet_until is not None:
@@ -190,7 +194,7 @@ def _cap_reason(request: SendRequest, channel: str, now: datetime) -> str | None
         other = key.split("#", 1)[0]
         if key == request.reservation_key or rank.get(other, len(rank)) >= mine:
             continue
-        if abs(due - now) <= window:
+        if now <= due <= now + window:  # a due time already past is sent, exited or deferred
             return f"yields to {other}, which has priority and is due within {window}"
     return None
 

@@ -1,0 +1,222 @@
+"""(b) State transitions per flow execution and (c) the executions a typical order starts.
+
+One runtime, one timeline on the virtual clock. Every scenario has its own buyer:
+  story     Shopify orders/create, orders/paid (+10 min), orders/fulfilled (+1 day),
+            fulfillments/update "delivered" (+3 days); daytime, a buyer subscribed to SMS and email
+            marketing (customers/update before the order). Runs until win-back's second touch.
+  unpaid    a pending order that is never paid: reminded after 30 min
+  delayed   an order paid and never shipped: apology after 48 h
+  cart      Shopify checkouts/update from a subscribed buyer: reminded after 60 min
+  browse    canonical product.viewed from a subscribed buyer: reminded after 4 h
+  birthday  canonical customer.updated with a birthday two days ahead: greeted at 08:00 local
+  late      an order paid at 22:30 New York: the payment confirmation is deferred to 08:00
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from benchmarks import payloads as p
+from benchmarks.calls import Call, Counts, Recorder, Window, count, flow_key
+from benchmarks.deliveries import Webhooks
+from benchmarks.tables import print_table
+from infra.local.runtime import LocalRuntime
+from tests.conftest import DAYTIME_UTC
+
+TARGET_TRANSITIONS = 6  # per single-touch flow execution
+T0 = DAYTIME_UTC  # Monday 23 November 2026, 15:00 UTC = 10:00 in New York
+LATE_EVENING = dt.datetime(2026, 11, 24, 3, 30, tzinfo=dt.UTC)  # 22:30 in New York
+END = dt.datetime(2027, 3, 1, 15, 0, tzinfo=dt.UTC)  # after win-back's second touch (T0 + 90 d + 7 d)
+
+STORY, UNPAID, DELAYED, CART, BROWSE, BIRTHDAY, LATE = (p.Buyer(n) for n in range(1, 8))
+BIRTHDAY_DATE = "1990-11-25"  # two days after T0
+BROWSED_PRODUCT = "sku-2002"
+
+
+@dataclass
+class Execution:
+    name: str
+    flow: str
+    status: str
+    transitions: int  # "...StateEntered" events in the execution history
+    outcome: str
+    invocations: int  # flow-task Lambda invocations for this execution
+    calls: list[Call]  # made by those invocations
+
+    @property
+    def counts(self) -> Counts:
+        return count(self.calls)
+
+
+@dataclass
+class Story:
+    """The typical order: its deliveries' calls and the executions they started."""
+
+    deliveries: list[tuple[str, Window]] = field(default_factory=list)
+    started: list[tuple[str, str]] = field(default_factory=list)  # (delivery, execution name)
+    executions: list[Execution] = field(default_factory=list)
+
+    def calls(self, function: str) -> list[Call]:
+        return [call for _, window in self.deliveries for call in window.of(function)]
+
+    def invocations(self, function: str) -> int:
+        return sum(window.invocations_of(function) for _, window in self.deliveries)
+
+
+@dataclass
+class Results:
+    flows: list[tuple[str, str, Execution]]  # (flow, scenario, execution)
+    story: Story
+
+
+def run(webhooks: Webhooks, recorder: Recorder) -> Results:
+    from huike.adapters.stepfunctions import execution_name
+
+    runtime, shopify, tenant = webhooks.runtime, webhooks.shopify, webhooks.tenant.tenant_id
+    story = Story()
+
+    def story_delivery(topic: str, payload: dict[str, Any]) -> None:
+        before = {e["name"] for e in runtime.executions()}
+        with recorder.window() as window:
+            shopify(topic, payload)
+        story.deliveries.append((topic, window))
+        story.started += [(topic, e["name"]) for e in runtime.executions() if e["name"] not in before]
+
+    # -- T0, 10:00 in New York: every daytime scenario begins --------------------------------------
+    shopify("customers/update", p.shopify_customer(STORY, T0))  # consent: once per buyer, not per order
+    order = p.shopify_new_order(STORY, 5001, T0)
+    story_delivery("orders/create", order)
+    shopify("orders/create", p.shopify_new_order(UNPAID, 5002, T0))
+    delayed = p.shopify_new_order(DELAYED, 5003, T0)
+    shopify("orders/create", delayed)
+    shopify("orders/paid", p.shopify_paid(delayed, T0))
+    shopify("customers/update", p.shopify_customer(CART, T0))
+    shopify("checkouts/update", p.shopify_checkout(CART, "bench-cart-4", T0))
+    browse = p.canonical_customer(BROWSE, T0)
+    product = p.canonical_product(BROWSED_PRODUCT)
+    webhooks.canonical(p.canonical_event("bench-view-5", "product.viewed", T0, customer=browse, product=product))
+    greeted = p.canonical_customer(BIRTHDAY, T0, birthday=BIRTHDAY_DATE)
+    webhooks.canonical(p.canonical_event("bench-customer-6", "customer.updated", T0, customer=greeted))
+
+    runtime.advance(seconds=10 * 60)
+    story_delivery("orders/paid", p.shopify_paid(order, runtime.clock.now()))
+
+    # -- 22:30 in New York: a late order, paid at once ---------------------------------------------
+    runtime.advance(to=LATE_EVENING)
+    late = p.shopify_new_order(LATE, 5007, LATE_EVENING)
+    shopify("orders/create", late)
+    shopify("orders/paid", p.shopify_paid(late, LATE_EVENING))
+
+    # -- the story ships the next day and is delivered two days later -----------------------------
+    shipped_at = runtime.advance(to=T0 + dt.timedelta(days=1))
+    story_delivery("orders/fulfilled", p.shopify_fulfilled(order, shipped_at))
+    delivered_at = runtime.advance(to=T0 + dt.timedelta(days=3))
+    story_delivery("fulfillments/update", p.shopify_delivered(STORY, order, shipped_at, delivered_at))
+    runtime.advance(to=END)
+
+    def execution(flow: str, subject: str, *parts: str) -> Execution:
+        return describe(runtime, recorder, execution_name(flow, tenant, subject, *parts))
+
+    story.executions = [describe(runtime, recorder, name) for _, name in story.started]
+    flows = [
+        ("unpaid_reminder", "pending order, never paid", execution("unpaid_reminder", "shopify-5002")),
+        ("review_invite", "typical story, 3 days after delivery", execution("review_invite", "shopify-5001")),
+        (
+            "win_back",
+            "typical story, 90 + 7 days on (two touches)",
+            execution("win_back", f"shopify-{STORY.shopify_id}", "shopify-5001"),
+        ),
+        ("delayed_shipment", "paid, not shipped within 48 h", execution("delayed_shipment", "shopify-5003")),
+        ("cart_abandonment", "Shopify checkouts/update", execution("cart_abandonment", "shopify-bench-cart-4")),
+        (
+            "browse_abandonment",
+            "canonical product.viewed",
+            execution("browse_abandonment", f"custom-{BROWSE.number}:{BROWSED_PRODUCT}", T0.strftime("%Y%m%d")),
+        ),
+        ("birthday", "canonical customer.updated", execution("birthday", f"custom-{BIRTHDAY.number}", "2026")),
+        (
+            "notice",
+            "payment at 22:30 local, deferred to 08:00",
+            execution("notice", "shopify-5007", "payment_confirmation"),
+        ),
+    ]
+    return Results(flows, story)
+
+
+def describe(runtime: LocalRuntime, recorder: Recorder, name: str) -> Execution:
+    import boto3
+
+    found = [e for e in runtime.executions() if e["name"] == name]
+    if len(found) != 1:
+        known = sorted(e["name"] for e in runtime.executions())
+        raise RuntimeError(f"expected one execution named {name!r}; found {len(found)} among {known}")
+    sfn = boto3.client("stepfunctions")
+    arn = found[0]["executionArn"]
+    pages = sfn.get_paginator("get_execution_history").paginate(executionArn=arn)
+    transitions = sum(event["type"].endswith("StateEntered") for page in pages for event in page["events"])
+    described = sfn.describe_execution(executionArn=arn)
+    state = found[0]["input"]
+    state = json.loads(state) if isinstance(state, str) else state
+    calls, invocations = recorder.flow_task(flow_key(state))
+    return Execution(
+        name=name,
+        flow=state["flow"],
+        status=described["status"],
+        transitions=transitions,
+        outcome=_outcome(described),
+        invocations=invocations,
+        calls=calls,
+    )
+
+
+def _outcome(described: dict[str, Any]) -> str:
+    if described["status"] != "SUCCEEDED":
+        return str(described["status"]).lower()
+    output = json.loads(described.get("output") or "{}")
+    reason = (output.get("last") or {}).get("reason")
+    channel = (output.get("last") or {}).get("channel")
+    detail = ", ".join(str(part) for part in (channel, reason) if part)
+    return f"{output.get('outcome')} ({detail})" if detail else str(output.get("outcome"))
+
+
+def print_transitions(results: Results) -> None:
+    rows = []
+    for flow, scenario, e in results.flows:
+        touches = 2 if flow == "win_back" else 1
+        within = e.transitions <= TARGET_TRANSITIONS * touches
+        verdict = ("ok" if within else "OVER") + (" (2 touches: <= 6 each)" if touches == 2 else "")
+        c = e.counts
+        rows.append([flow, scenario, e.transitions, verdict, e.invocations, c.reads, c.writes, c.messages, e.outcome])
+    print_table(
+        "(b) State transitions per flow execution (StateEntered events in get_execution_history)",
+        [
+            f"target <= {TARGET_TRANSITIONS} for every single-touch flow; win_back sends two touches in one execution",
+            "flow task = FlowTaskFunction invocations, and the DynamoDB calls and messages they made",
+        ],
+        ["flow", "scenario", "transitions", "target", "flow task", "DDB reads", "DDB writes", "msgs", "outcome"],
+        rows,
+    )
+
+
+def print_story(story: Story) -> None:
+    started_by = {name: delivery for delivery, name in story.started}
+    rows = [
+        [e.flow, started_by[e.name], e.transitions, e.invocations, e.counts.messages, e.outcome]
+        for e in story.executions
+    ]
+    rows.append(
+        ["total", f"{len(story.executions)} executions", sum(e.transitions for e in story.executions), "", "", ""]
+    )
+    print_table(
+        "(c) Step Functions executions started by one typical order",
+        [
+            "Shopify orders/create, orders/paid (+10 min), orders/fulfilled (+1 day), fulfillments/update delivered",
+            "(+3 days); 10:00 New York, buyer subscribed to SMS and email marketing; run until win-back ends;",
+            "started by: the delivery whose webhook or order change (stream consumer) started the execution",
+        ],
+        ["flow", "started by", "transitions", "flow task", "msgs", "outcome"],
+        rows,
+    )
