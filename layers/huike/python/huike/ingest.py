@@ -102,17 +102,12 @@ def apply_event(tenant: Tenant, event: Event) -> dict[str, Any]:
 
     result: dict[str, Any] = {"status": "accepted", "event": event.type}
     reservation = _marketing_reservation(tenant, event)
-    customer = (
-        repository.upsert_customer(tenant, event.customer, event.source, reservation[1] if reservation else None)
-        if event.customer
-        else None
-    )
-    if event.customer and event.customer.consents:
-        address = customer.phone if customer else None
-        repository.record_consents(
-            tenant.tenant_id, customer.customer_id if customer else None, address, event.customer.consents, event.source
-        )
-        result["consents_recorded"] = len(event.customer.consents)
+    customer = None
+    if event.customer is not None and _identifies_customer(event):
+        extra = reservation[1] if reservation else None
+        customer = repository.upsert_customer(tenant, event.customer, event.source, extra)
+        if event.customer.consents:
+            result["consents_recorded"] = len(event.customer.consents)
     if event.order is not None:
         window = float(flow_settings(tenant.flows, "unpaid_reminder")["payment_window_hours"])
         order = repository.apply_order_event(tenant, event, customer.customer_id if customer else None, window)
@@ -132,6 +127,13 @@ def apply_event(tenant: Tenant, event: Event) -> dict[str, Any]:
     if customer is not None and event.customer and event.customer.birthday:
         customer_flows.start_birthday(tenant, customer)
     return result
+
+
+def _identifies_customer(event: Event) -> bool:
+    """Fulfillment and refund notifications often echo only an email or address: they must not
+    create a second profile beside the one the order was placed with."""
+    later_order_event = event.type in ("order.shipped", "order.delivered", "order.cancelled", "order.refunded")
+    return not (later_order_event and event.customer is not None and not event.customer.platform_id)
 
 
 def _marketing_reservation(tenant: Tenant, event: Event) -> tuple[str, list[Any]] | None:

@@ -100,8 +100,9 @@ def customer_key(data: CustomerData, phone_value: str | None, email_value: str |
 def upsert_customer(
     tenant: Tenant, data: CustomerData, source: str = "events", extra_actions: list[Any] | None = None
 ) -> Customer | None:
-    """One UpdateItem: profile fields are overwritten by the newest event, identities added,
-    and the current marketing consent per channel set from the event's consent statements."""
+    """One write: profile fields are overwritten by the newest event and identities added. Consent
+    statements set the current marketing consent per channel and are appended to the consent
+    ledger in the same TransactWriteItems, so state and history cannot disagree."""
     bind_tables()
     phone = normalise_phone(data.phone, data.country or tenant.country)
     email = normalise_email(data.email)
@@ -140,7 +141,25 @@ def upsert_customer(
     actions.append(Customer.identities.add(identities))
     actions += extra_actions or []
     customer = Customer(tenant.tenant_id, customer_id)
-    customer.update(actions=actions)
+    if not data.consents:
+        customer.update(actions=actions)
+        return customer
+    from pynamodb.connection import Connection
+    from pynamodb.transactions import TransactWrite
+
+    address = phone.value if phone else (email.value if email else None)
+    from huike.settings import settings
+
+    with TransactWrite(connection=Connection(region=settings().region)) as transaction:
+        transaction.update(customer, actions=actions)
+        for entry in consent_entries(tenant.tenant_id, customer_id, address, data.consents, source):
+            transaction.save(entry)
+    # A transaction returns no item: keep what this write set, for the caller's decisions.
+    customer.phone = phone.value if phone else None
+    customer.phone_textable = phone.textable if phone else None
+    customer.phone_timezone = phone.timezone if phone else None
+    customer.email = email.value if email else None
+    customer.timezone, customer.birthday = data.timezone, data.birthday.isoformat() if data.birthday else None
     return customer
 
 
@@ -205,27 +224,36 @@ def record_consents(
 ) -> None:
     """Append consent statements to the ledger (one BatchWriteItem)."""
     bind_tables()
-    now = clock.now()
     with ConsentEntry.batch_write() as batch:
-        for consent in consents:
-            at = _utc(consent.at) if consent.at else now
-            subject = customer_id or f"address-{address}"
-            batch.save(
-                ConsentEntry(
-                    tenant_id,
-                    f"{subject}#{clock.to_iso(at)}#{consent.channel}",
-                    customer_id=customer_id,
-                    address=address,
-                    channel=consent.channel,
-                    purpose="marketing",
-                    granted=consent.granted,
-                    at=at,
-                    recorded_at=now,
-                    source=source,
-                    wording=consent.wording,
-                    proof=consent.proof or None,
-                )
+        for entry in consent_entries(tenant_id, customer_id, address, consents, source):
+            batch.save(entry)
+
+
+def consent_entries(
+    tenant_id: str, customer_id: str | None, address: str | None, consents: list[ConsentData], source: str
+) -> list[ConsentEntry]:
+    now = clock.now()
+    subject = customer_id or f"address-{address}"
+    entries = []
+    for consent in consents:
+        at = _utc(consent.at) if consent.at else now
+        entries.append(
+            ConsentEntry(
+                tenant_id,
+                f"{subject}#{clock.to_iso(at)}#{consent.channel}",
+                customer_id=customer_id,
+                address=address,
+                channel=consent.channel,
+                purpose="marketing",
+                granted=consent.granted,
+                at=at,
+                recorded_at=now,
+                source=source,
+                wording=consent.wording,
+                proof=consent.proof or None,
             )
+        )
+    return entries
 
 
 def consent_history(tenant_id: str, customer_id: str) -> list[ConsentEntry]:
