@@ -331,15 +331,6 @@ WHOLE_STORY = [
     ("win_back", BUYER_PHONE, iso(WIN_BACK_FINAL)),
 ]
 
-WOOCOMMERCE_DELIVERY_GAP = (
-    "huike/platforms/woocommerce.py to_event maps no status to order.delivered (an order.updated with status "
-    "'delivered', as delivery-tracking extensions set it, is ignored), so a WooCommerce story gets no delivery "
-    "notice and no review invite; nor does it read tracking from the order's meta_data (shipping notice has no link)"
-)
-WOOCOMMERCE_TRACKING_GAP = (
-    "huike/platforms/woocommerce.py to_event sets no tracking_url/tracking_number/carrier: the Shipment Tracking "
-    "meta_data (_wc_shipment_tracking_items) is not read, so the shipping notice carries no tracking link"
-)
 NO_MERGE_ON_PHONE = (
     "huike/repository.py customer_key/upsert_customer derive the customer id from platform_id, else phone, else "
     "email and never look up an existing customer by phone (DESIGN: 'merge on phone/email'): consent sent for "
@@ -353,7 +344,7 @@ NO_MERGE_ON_PHONE = (
     "source",
     [
         "shopify",
-        pytest.param("woocommerce", marks=pytest.mark.xfail(strict=True, reason=WOOCOMMERCE_DELIVERY_GAP)),
+        "woocommerce",
         "canonical",
     ],
 )
@@ -378,7 +369,7 @@ def test_consenting_buyer_gets_the_whole_story_in_order_at_local_daytime(runtime
         "02-21 10:00",
         "02-28 10:00",
     ]
-    assert "$409.94" in payment["body"] and "#1001" in payment["body"]
+    assert "$409.94" in payment["body"] and story.order_name in payment["body"]
     assert TRACKING_URL in shipping["body"]
     assert "delivered" in delivery["body"]
     for transactional in (payment, shipping, delivery):
@@ -411,7 +402,6 @@ def test_woocommerce_buyer_consenting_through_a_canonical_event_gets_win_back(ru
     assert records["win_back#woocommerce-26:woocommerce-727#1"].status == "sent"
 
 
-@pytest.mark.xfail(strict=True, reason=WOOCOMMERCE_TRACKING_GAP)
 def test_woocommerce_shipping_notice_carries_the_tracking_link(runtime, tenant):
     story = WooCommerceStory(runtime, tenant)
     for moment, step in ((PLACED, story.created), (PAID, story.paid), (SHIPPED, story.shipped)):

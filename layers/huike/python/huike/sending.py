@@ -70,6 +70,7 @@ class SendOutcome:
 class _Candidate:
     channel: str
     recipient: str
+    suppression_checked: bool = True
 
 
 def send(request: SendRequest) -> SendOutcome:
@@ -143,8 +144,11 @@ def _eligible_channels(request: SendRequest) -> tuple[list[_Candidate], str, str
         if request.purpose == MARKETING and not customer.has_marketing_consent(channel):
             problems.append((channel, "no-consent"))
             continue
+        if candidates:  # a fallback: its suppression is read only if it is ever used
+            candidates.append(_Candidate(channel, recipient, suppression_checked=False))
+            continue
         if recipient not in suppressed:
-            suppressed[recipient] = repository.get_suppression(request.tenant.tenant_id, recipient) is not None
+            suppressed[recipient] = _is_suppressed(request, recipient)
         if suppressed[recipient]:
             problems.append((channel, "suppressed"))
             continue
@@ -153,6 +157,10 @@ def _eligible_channels(request: SendRequest) -> tuple[list[_Candidate], str, str
         return candidates, "invalid-recipient", "no channel configured"
     strongest = min(problems, key=lambda p: REASON_STRENGTH.index(p[1]))[1]
     return [], strongest, "; ".join(f"{c}: {r}" for c, r in problems)
+
+
+def _is_suppressed(request: SendRequest, address: str) -> bool:
+    return repository.get_suppression(request.tenant.tenant_id, address) is not None
 
 
 def _address(customer: Customer, channel: str) -> str | None:
@@ -250,8 +258,12 @@ def _dispatch(
     from botocore.exceptions import ClientError
 
     marketing = request.purpose == MARKETING
-    for index, candidate in enumerate(candidates):
-        is_last = index == len(candidates) - 1
+    usable = candidates[:1]
+    for fallback in candidates[1:]:
+        if fallback.recipient == usable[0].recipient or not _is_suppressed(request, fallback.recipient):
+            usable.append(fallback)
+    for index, candidate in enumerate(usable):
+        is_last = index == len(usable) - 1
         try:
             message_id = _deliver(request, candidate, text, subject, locale, marketing)
         except ClientError as exc:

@@ -23,11 +23,15 @@ STATUS_EVENT_TYPES: dict[str, EventType] = {
     "on-hold": "order.created",
     "processing": "order.paid",
     "completed": "order.shipped",
+    # Delivery-tracking extensions add a "delivered" status (stored as wc-delivered).
+    "delivered": "order.delivered",
     "cancelled": "order.cancelled",
     "refunded": "order.refunded",
 }
 # "failed", "draft", "checkout-draft", "trash" and plugin-defined statuses map to nothing.
-PAID_STATUSES = {"processing", "completed", "refunded"}
+PAID_STATUSES = {"processing", "completed", "delivered", "refunded"}
+# WooCommerce Shipment Tracking keeps its entries in this order meta key.
+TRACKING_META_KEY = "_wc_shipment_tracking_items"
 
 
 class _Woo(BaseModel):
@@ -76,6 +80,23 @@ class _Order(_Woo):
     billing: _Address | None = None
     shipping: _Address | None = None
     line_items: list[_LineItem] | None = None
+    meta_data: list[dict[str, Any]] | None = None
+
+    def tracking(self) -> dict[str, str]:
+        """The latest Shipment Tracking entry: number, carrier and link, where present."""
+        for meta in reversed(self.meta_data or []):
+            if meta.get("key") != TRACKING_META_KEY or not isinstance(meta.get("value"), list) or not meta["value"]:
+                continue
+            item = meta["value"][-1]
+            if not isinstance(item, dict):
+                return {}
+            found = {
+                "tracking_number": item.get("tracking_number"),
+                "carrier": item.get("custom_tracking_provider") or item.get("tracking_provider"),
+                "tracking_url": item.get("custom_tracking_link") or item.get("tracking_link"),
+            }
+            return {key: str(value) for key, value in found.items() if value}
+        return {}
 
     @field_validator("date_created_gmt", "date_modified_gmt", "date_paid_gmt", "date_completed_gmt")
     @classmethod
@@ -114,8 +135,9 @@ def to_event(topic: str, delivery_id: str, payload: Any) -> Event | None:
     if paid_at is None and event_type == "order.paid":
         paid_at = occurred_at
     shipped_at = None
-    if event_type == "order.shipped":
+    if event_type in ("order.shipped", "order.delivered"):
         shipped_at = order.date_completed_gmt or occurred_at
+    tracking = order.tracking()
     return Event(
         id=f"woocommerce-{delivery_id}",
         type=event_type,
@@ -133,6 +155,10 @@ def to_event(topic: str, delivery_id: str, payload: Any) -> Event | None:
             cancelled_at=occurred_at if event_type == "order.cancelled" else None,
             refunded_at=occurred_at if event_type == "order.refunded" else None,
             shipped_at=shipped_at,
+            delivered_at=occurred_at if event_type == "order.delivered" else None,
+            tracking_number=tracking.get("tracking_number"),
+            tracking_url=tracking.get("tracking_url"),
+            carrier=tracking.get("carrier"),
             payment_url=order.payment_url,
             line_items=[
                 LineItem(
