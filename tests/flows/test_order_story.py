@@ -331,13 +331,6 @@ WHOLE_STORY = [
     ("win_back", BUYER_PHONE, iso(WIN_BACK_FINAL)),
 ]
 
-NO_MERGE_ON_PHONE = (
-    "huike/repository.py customer_key/upsert_customer derive the customer id from platform_id, else phone, else "
-    "email and never look up an existing customer by phone (DESIGN: 'merge on phone/email'): consent sent for "
-    "the buyer's phone lands on a separate 'phone-+15025550134' customer, the WooCommerce customer "
-    "'woocommerce-26' stays without consent, and win-back is skipped 'no-consent'"
-)
-
 
 # -- 1. the whole story, each source ----------------------------------------------------------------
 @pytest.mark.parametrize(
@@ -413,7 +406,6 @@ def test_woocommerce_shipping_notice_carries_the_tracking_link(runtime, tenant):
     assert TRACKING_URL in shipping["body"]
 
 
-@pytest.mark.xfail(strict=True, reason=NO_MERGE_ON_PHONE)
 def test_consent_for_the_same_phone_without_platform_id_reaches_the_woocommerce_buyer(runtime, tenant):
     story = WooCommerceStory(runtime, tenant)
     for moment, step in ((PLACED, story.created), (PAID, story.paid)):

@@ -130,7 +130,7 @@ attempts = st.builds(
     step=st.sampled_from(["1", "2", "3"]),
     channels=st.sampled_from(CHANNEL_CHOICES),
 )
-operations = st.one_of(*[consents] * 3, *[replies] * 2, *[advances] * 2, edges, *[attempts] * 4, bounces)
+operations = st.one_of(*[consents] * 4, replies, *[advances] * 3, edges, *[attempts] * 6, bounces)
 initial_consent = st.fixed_dictionaries(
     {"sms": st.sampled_from([None, True, True, False]), "email": st.sampled_from([None, True, True, False])}
 )
@@ -366,7 +366,7 @@ def check_outbox_and_ledger(runtime: Any, buyer: Buyer) -> None:
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(signup=initial_consent, ops=st.lists(operations, min_size=1, max_size=18))
+@given(signup=initial_consent, ops=st.lists(operations, min_size=3, max_size=20))
 def test_no_sequence_breaks_consent_quiet_hours_or_once_only(runtime, tenant, signup, ops):
     buyer = new_buyer(signup)
     run(runtime, buyer, ops)

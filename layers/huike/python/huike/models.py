@@ -4,8 +4,9 @@ Access patterns (every one a key or index query; no Scan anywhere):
   Tenant         get by tenant_id                          TenantsTable   PK tenant_id
                  by SMS origination number (inbound replies) GSI sms_number-index
   Customer       get/update by (tenant_id, customer_id)    CustomersTable PK tenant_id, SK customer_id
-                 customer_id is derived from the identity the platform sends
-                 (platform customer id, else phone, else email), so an upsert needs no read.
+                 customer_id is the platform customer id when the event has one (no read);
+                 otherwise the customer already known by that phone or email     GSI phone-index,
+                 (one index query), else a new id from the phone or email        GSI email-index
   Order          get/update by (tenant_id, order_id)       OrdersTable    PK tenant_id, SK order_id
                  changes stream (NEW_AND_OLD_IMAGES) to the lifecycle function, which sends notices,
                  keeps customer order stats and starts timed flows on each status transition
@@ -37,7 +38,7 @@ from pynamodb.attributes import (
     UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from huike.settings import settings
@@ -72,6 +73,24 @@ class Tenant(Model):
     created_at = UTCDateTimeAttribute()
 
 
+class PhoneIndex(GlobalSecondaryIndex["Customer"]):
+    class Meta:
+        index_name = "phone-index"
+        projection = KeysOnlyProjection()
+
+    phone = UnicodeAttribute(hash_key=True)
+    tenant_id = UnicodeAttribute(range_key=True)
+
+
+class EmailIndex(GlobalSecondaryIndex["Customer"]):
+    class Meta:
+        index_name = "email-index"
+        projection = KeysOnlyProjection()
+
+    email = UnicodeAttribute(hash_key=True)
+    tenant_id = UnicodeAttribute(range_key=True)
+
+
 class PendingSend(MapAttribute[str, Any]):
     key = UnicodeAttribute()  # "<flow>#<subject>"
     due = UnicodeAttribute()
@@ -87,6 +106,8 @@ class Customer(Model):
     first_name = UnicodeAttribute(null=True)
     last_name = UnicodeAttribute(null=True)
     phone = UnicodeAttribute(null=True)
+    phone_index = PhoneIndex()
+    email_index = EmailIndex()
     phone_textable = BooleanAttribute(null=True)
     phone_timezone = UnicodeAttribute(null=True)
     email = UnicodeAttribute(null=True)

@@ -86,10 +86,16 @@ def get_customer(tenant_id: str, customer_id: str) -> Customer | None:
         return None
 
 
-def customer_key(data: CustomerData, phone_value: str | None, email_value: str | None) -> str | None:
-    """Deterministic customer id from the strongest identity the event carries."""
+def customer_key(tenant_id: str, data: CustomerData, phone_value: str | None, email_value: str | None) -> str | None:
+    """The customer an event is about: its platform id, else the customer already known by the
+    phone or email (merge), else a new id derived from them."""
     if data.platform_id:
         return data.platform_id
+    for index, value in ((Customer.phone_index, phone_value), (Customer.email_index, email_value)):
+        if value:
+            known = next(iter(index.query(value, Customer.tenant_id == tenant_id, limit=1)), None)
+            if known is not None:
+                return str(known.customer_id)
     if phone_value:
         return f"phone-{phone_value}"
     if email_value:
@@ -106,7 +112,9 @@ def upsert_customer(
     bind_tables()
     phone = normalise_phone(data.phone, data.country or tenant.country)
     email = normalise_email(data.email)
-    customer_id = customer_key(data, phone.e164 if phone else None, email.normalized if email else None)
+    customer_id = customer_key(
+        tenant.tenant_id, data, phone.e164 if phone else None, email.normalized if email else None
+    )
     if customer_id is None:
         return None
     now = clock.now()
