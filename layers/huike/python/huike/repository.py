@@ -142,7 +142,7 @@ def upsert_customer(
         identities.add(f"email:{email.value.lower()}")
         actions += [Customer.email.set(email.value), Customer.email_valid.set(email.valid)]
     consent_attributes = {"sms": Customer.sms_consent, "mms": Customer.mms_consent, "email": Customer.email_consent}
-    for consent in data.consents:
+    for consent in _newer_than_known(tenant.tenant_id, customer_id, data.consents):
         at = clock.to_iso(_utc(consent.at)) if consent.at else clock.to_iso(now)
         state = {"granted": consent.granted, "at": at, "source": source}
         actions.append(consent_attributes[consent.channel].set(state))
@@ -169,6 +169,24 @@ def upsert_customer(
     customer.email = email.value if email else None
     customer.timezone, customer.birthday = data.timezone, data.birthday.isoformat() if data.birthday else None
     return customer
+
+
+def _newer_than_known(tenant_id: str, customer_id: str, consents: list[ConsentData]) -> list[ConsentData]:
+    """Statements that may change the current consent: not older than the one already held.
+    (All of them still go to the ledger; a late, stale statement must not undo a withdrawal.)"""
+    if not consents:
+        return []
+    known = get_customer(tenant_id, customer_id)
+    if known is None:
+        return consents
+    current = {"sms": known.sms_consent, "mms": known.mms_consent, "email": known.email_consent}
+    newer = []
+    for consent in consents:
+        held = current.get(consent.channel)
+        at = _utc(consent.at) if consent.at else clock.now()
+        if not held or at >= clock.parse_iso(held["at"]):
+            newer.append(consent)
+    return newer
 
 
 def record_paid_order(tenant_id: str, customer_id: str, order: Order) -> Customer:

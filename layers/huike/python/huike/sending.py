@@ -103,7 +103,10 @@ def send(request: SendRequest) -> SendOutcome:
         if not uncapped:
             _release(request)
             return _record_skip(record, "capped", cap_reasons[candidates[0].channel])
-        candidates = uncapped
+        candidates = _first_unsuppressed(request, uncapped)
+        if not candidates:
+            _release(request)
+            return _record_skip(record, "suppressed", "every channel under its cap is suppressed")
         record.channel, record.recipient = candidates[0].channel, candidates[0].recipient
 
     quiet_until = _quiet_hours_end(request, now)
@@ -157,6 +160,16 @@ def _eligible_channels(request: SendRequest) -> tuple[list[_Candidate], str, str
         return candidates, "invalid-recipient", "no channel configured"
     strongest = min(problems, key=lambda p: REASON_STRENGTH.index(p[1]))[1]
     return [], strongest, "; ".join(f"{c}: {r}" for c, r in problems)
+
+
+def _first_unsuppressed(request: SendRequest, candidates: list[_Candidate]) -> list[_Candidate]:
+    """Drop leading fallbacks whose suppression was never read and turns out to be set."""
+    while candidates and not candidates[0].suppression_checked:
+        if not _is_suppressed(request, candidates[0].recipient):
+            candidates[0].suppression_checked = True
+            break
+        candidates = candidates[1:]
+    return candidates
 
 
 def _is_suppressed(request: SendRequest, address: str) -> bool:
@@ -260,7 +273,8 @@ def _dispatch(
     marketing = request.purpose == MARKETING
     usable = candidates[:1]
     for fallback in candidates[1:]:
-        if fallback.recipient == usable[0].recipient or not _is_suppressed(request, fallback.recipient):
+        already_read = fallback.suppression_checked or fallback.recipient == usable[0].recipient
+        if already_read or not _is_suppressed(request, fallback.recipient):
             usable.append(fallback)
     for index, candidate in enumerate(usable):
         is_last = index == len(usable) - 1
