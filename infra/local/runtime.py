@@ -130,10 +130,10 @@ class LocalRuntime:
 
     @staticmethod
     def _reset_domain_caches() -> None:
-        from huike import models, settings
+        from huike import models, repository, settings
         from huike.adapters import aws
 
-        for cached in (settings.settings, models.bind_tables, aws.client):
+        for cached in (settings.settings, models.bind_tables, aws.client, repository.transaction_connection):
             cached.cache_clear()
         for module_name in ("huike.ingest",):
             module = sys.modules.get(module_name)

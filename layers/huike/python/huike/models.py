@@ -14,7 +14,7 @@ Access patterns (every one a key or index query; no Scan anywhere):
   Suppression    get by (tenant_id, address)               SuppressionsTable PK tenant_id, SK address
                  address = E.164 number or lower-cased email
   ConsentEntry   append; list a customer's history by      ConsentLedgerTable PK tenant_id,
-                 Query begins_with(entry_id, customer_id#) SK entry_id = customer_id#at#channel
+                 Query begins_with(entry_id, customer_id#) SK entry_id = customer_id#at#channel#unique
   SendRecord     get/claim by (tenant_id, send_key)        SendLedgerTable PK tenant_id, SK send_key
                  send_key = "<flow>#<order or customer id>#<step>" (the business key)
                  by provider message id                    GSI message_id-index (delivery receipts,

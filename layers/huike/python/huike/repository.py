@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -152,13 +154,10 @@ def upsert_customer(
     if not data.consents:
         customer.update(actions=actions)
         return customer
-    from pynamodb.connection import Connection
     from pynamodb.transactions import TransactWrite
 
     address = phone.value if phone else (email.value if email else None)
-    from huike.settings import settings
-
-    with TransactWrite(connection=Connection(region=settings().region)) as transaction:
+    with TransactWrite(connection=transaction_connection()) as transaction:
         transaction.update(customer, actions=actions)
         for entry in consent_entries(tenant.tenant_id, customer_id, address, data.consents, source):
             transaction.save(entry)
@@ -169,6 +168,16 @@ def upsert_customer(
     customer.email = email.value if email else None
     customer.timezone, customer.birthday = data.timezone, data.birthday.isoformat() if data.birthday else None
     return customer
+
+
+@functools.cache
+def transaction_connection() -> Any:
+    """One PynamoDB connection (and botocore client) per container for transactions."""
+    from pynamodb.connection import Connection
+
+    from huike.settings import settings
+
+    return Connection(region=settings().region)
 
 
 def _newer_than_known(tenant_id: str, customer_id: str, consents: list[ConsentData]) -> list[ConsentData]:
@@ -266,7 +275,8 @@ def consent_entries(
         entries.append(
             ConsentEntry(
                 tenant_id,
-                f"{subject}#{clock.to_iso(at)}#{consent.channel}",
+                # A statement is never overwritten, even by another in the same second.
+                f"{subject}#{clock.to_iso(at)}#{consent.channel}#{uuid.uuid4().hex[:12]}",
                 customer_id=customer_id,
                 address=address,
                 channel=consent.channel,
