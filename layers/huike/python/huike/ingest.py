@@ -66,14 +66,12 @@ def receive_woocommerce(
     from huike.platforms import woocommerce
 
     tenant = repository.get_tenant(tenant_id)
+    if woocommerce.is_ping(raw_body):  # sent when a webhook is saved, possibly unsigned; stores nothing
+        return {"status": "ignored", "reason": "webhook ping"}
     if not signatures.verify_base64_hmac(
         _secret(tenant, "woocommerce"), raw_body, _header(headers, "X-WC-Webhook-Signature")
     ):
-        if woocommerce.is_ping(raw_body):
-            return {"status": "ignored", "reason": "webhook ping"}
         raise Unauthorized("invalid X-WC-Webhook-Signature signature")
-    if woocommerce.is_ping(raw_body):
-        return {"status": "ignored", "reason": "webhook ping"}
     topic = _required_header(headers, "X-WC-Webhook-Topic")
     delivery_id = _required_header(headers, "X-WC-Webhook-Delivery-ID")
     event = woocommerce.to_event(topic, delivery_id, _json(raw_body))
