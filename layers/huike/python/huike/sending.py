@@ -271,21 +271,15 @@ def _dispatch(
     from botocore.exceptions import ClientError
 
     marketing = request.purpose == MARKETING
-    usable = candidates[:1]
-    for fallback in candidates[1:]:
-        already_read = fallback.suppression_checked or fallback.recipient == usable[0].recipient
-        if already_read or not _is_suppressed(request, fallback.recipient):
-            usable.append(fallback)
-    for index, candidate in enumerate(usable):
-        is_last = index == len(usable) - 1
+    last_error: Exception | None = None
+    for candidate in candidates:
+        if last_error is not None and _fallback_suppressed(request, candidates[0], candidate):
+            continue
         try:
             message_id = _deliver(request, candidate, text, subject, locale, marketing)
         except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "ClientError")
-            if not is_last:
-                continue  # fall back to the next channel (MMS -> SMS -> email)
-            repository.mark_failed(record, f"{candidate.channel}: {code}")
-            raise
+            last_error = exc  # fall back to the next channel (MMS -> SMS -> email)
+            continue
         sent_at = clock.now()
         body = _body_for(candidate.channel, text, locale, marketing)
         repository.mark_sent(record, candidate.channel, candidate.recipient, message_id, body, sent_at)
@@ -294,7 +288,18 @@ def _dispatch(
                 request.customer, candidate.channel, request.flow, request.reservation_key, sent_at
             )
         return SendOutcome("sent", channel=candidate.channel, message_id=message_id)
-    raise AssertionError("no candidate channel")  # _eligible_channels never returns an empty list here
+    # Every channel refused: nothing went out, so the key stays retryable (Step Functions retries).
+    assert isinstance(last_error, ClientError)
+    code = last_error.response.get("Error", {}).get("Code", "ClientError")
+    repository.mark_failed(record, code)
+    raise last_error
+
+
+def _fallback_suppressed(request: SendRequest, first: _Candidate, fallback: _Candidate) -> bool:
+    """A fallback's suppression is read only when the send actually falls back to it."""
+    if fallback.suppression_checked or fallback.recipient == first.recipient:
+        return False
+    return _is_suppressed(request, fallback.recipient)
 
 
 def _body_for(channel: str, text: str, locale: str, marketing: bool) -> str:
