@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 
 $(SAM_STAMP):
 	test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
-	$(SAM_VENV)/bin/python -m pip install --quiet "aws-sam-cli==1.170.0"
+	cd $(SAM_VENV) && env -u PYTHONPATH ./bin/python -m pip install --quiet "aws-sam-cli==1.170.0"
 	touch $(SAM_STAMP)
 
 local: $(STAMP)
@@ -33,7 +33,7 @@ lint: $(STAMP) $(SAM_STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy layers/huike/python/huike
 	$(VENV)/bin/cfn-lint template.yaml
-	$(SAM_VENV)/bin/sam validate --lint
+	env -u PYTHONPATH $(SAM_VENV)/bin/sam validate --lint
 
 bench: $(STAMP)
 	$(PY) -m benchmarks
@@ -42,7 +42,7 @@ openapi: $(STAMP)
 	$(PY) -m infra.openapi
 
 build: $(SAM_STAMP)
-	$(SAM_VENV)/bin/sam build
+	env -u PYTHONPATH $(SAM_VENV)/bin/sam build
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .local
