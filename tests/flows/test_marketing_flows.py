@@ -174,7 +174,8 @@ def test_cart_abandonment_exits_when_the_buyer_pays_an_order(runtime, events):
 
     runtime.advance(seconds=2 * 3600)
     assert messages(runtime, "cart_abandonment") == []
-    assert ledger("cart_abandonment") == []  # exited before the send path: nothing sent or decided
+    [record] = ledger("cart_abandonment")  # the exit is a decision on the ledger too
+    assert (record.status, record.reason, record.detail) == ("skipped", "exited", "ordered-since")
     cart_runs = [e for e in runtime.executions() if e["name"].startswith("cart_abandonment-")]
     assert [e["status"] for e in cart_runs] == ["SUCCEEDED"]
 
@@ -223,8 +224,8 @@ def test_viewing_the_same_product_next_day_sends_nothing_more_within_thirty_days
 
     assert len(messages(runtime, "browse_abandonment")) == 1
     # Held back by the 30-day rule, not by the 24 h cap: the second view's key was never decided.
-    keys = {r.send_key.rsplit("#", 1)[1]: r.status for r in ledger("browse_abandonment")}
-    assert keys == {"20261123": "sent"}
+    keys = {r.send_key.rsplit("#", 1)[1]: (r.status, r.reason) for r in ledger("browse_abandonment")}
+    assert keys == {"20261123": ("sent", None), "20261124": ("skipped", "exited")}
     browse_runs = [e for e in runtime.executions() if e["name"].startswith("browse_abandonment-")]
     assert [e["status"] for e in browse_runs] == ["SUCCEEDED", "SUCCEEDED"]
 
@@ -236,7 +237,8 @@ def test_no_browse_message_when_the_buyer_orders_in_between(runtime, events):
 
     runtime.advance(seconds=24 * 3600)
     assert messages(runtime, "browse_abandonment") == []
-    assert ledger("browse_abandonment") == []
+    [record] = ledger("browse_abandonment")
+    assert (record.status, record.reason, record.detail) == ("skipped", "exited", "ordered-since")
 
 
 # -- 3. birthday -------------------------------------------------------------------------------------

@@ -338,6 +338,14 @@ def _deliver(request: SendRequest, candidate: _Candidate, text: str, subject: st
     )
 
 
+def record_exit(tenant: Tenant, flow: str, purpose: str, subject_id: str, step: str, why: str) -> None:
+    """A flow that stops before sending still leaves its decision on the ledger (skipped: exited)."""
+    record = SendRecord(
+        tenant.tenant_id, f"{flow}#{subject_id}#{step}", flow=flow, purpose=purpose, decided_at=clock.now(), attempts=1
+    )
+    _record_skip(record, "exited", why)
+
+
 def _record_skip(record: SendRecord, reason: str, detail: str | None = None) -> SendOutcome:
     record.status, record.reason, record.detail = "skipped", reason, detail
     if not repository.claim_send(record):

@@ -60,6 +60,8 @@ def run_step(state: dict[str, Any]) -> dict[str, Any]:
     if handler is None:
         return {**state, "outcome": "failed", "reason": f"unknown flow {state.get('flow')!r}"}
     result = handler(state)
+    if result.outcome == "exited":
+        _record_exit(state, result)
     last = {"outcome": result.outcome, "reason": result.reason, **result.data}
     if result.outcome in ("deferred", "next") and result.wake_at is not None:
         return {
@@ -70,6 +72,19 @@ def run_step(state: dict[str, Any]) -> dict[str, Any]:
             "last": last,
         }
     return {**state, "outcome": result.outcome, "last": last}
+
+
+def _record_exit(state: dict[str, Any], result: FlowResult) -> None:
+    from huike import repository
+    from huike.flows.config import DEFAULTS, flow_settings
+    from huike.sending import record_exit
+
+    flow_name = state.get("notice") or state["flow"]
+    tenant = repository.get_tenant(state["tenant_id"])
+    purpose = flow_settings(tenant.flows, flow_name)["purpose"] if flow_name in DEFAULTS else "transactional"
+    subject = result.data.get("send_subject", state["subject_id"])
+    step = result.data.get("send_step", state["step"])
+    record_exit(tenant, flow_name, purpose, subject, step, result.reason or "exit condition met")
 
 
 def _load_flows() -> None:

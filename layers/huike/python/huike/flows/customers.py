@@ -119,12 +119,12 @@ def browse_abandonment(state: dict[str, Any]) -> FlowResult:
     customer = repository.get_customer(state["tenant_id"], state["customer_id"])
     viewed_at = clock.parse_iso(state["viewed_at"])
     if _ordered_since(customer, viewed_at):
-        return FlowResult("exited", "ordered-since")
+        return FlowResult("exited", "ordered-since", data={"send_step": viewed_at.strftime("%Y%m%d")})
     settings = flow_settings(tenant.flows, "browse_abandonment")
     horizon = clock.now() - timedelta(days=float(settings["repeat_after_days"]))
     earlier = repository.sends_for(state["tenant_id"], f"browse_abandonment#{state['subject_id']}#")
     if any(r.status == "sent" and r.sent_at and r.sent_at > horizon for r in earlier):
-        return FlowResult("exited", "sent-for-this-product-recently")
+        return FlowResult("exited", "sent-for-this-product-recently", data={"send_step": viewed_at.strftime("%Y%m%d")})
     product = state.get("product") or {}
     context = {"product": product.get("title") or "it", "product_link": product.get("url") or ""}
     step = viewed_at.strftime("%Y%m%d")
@@ -170,9 +170,13 @@ def win_back(state: dict[str, Any]) -> FlowResult:
     tenant = repository.get_tenant(state["tenant_id"])
     customer = repository.get_customer(state["tenant_id"], state["subject_id"])
     if customer is None:
-        return FlowResult("exited", "customer-not-found")
+        return FlowResult(
+            "exited", "customer-not-found", data={"send_subject": f"{state['subject_id']}:{state['order_id']}"}
+        )
     if customer.last_order_id != state["order_id"]:
-        return FlowResult("exited", "ordered-since")
+        return FlowResult(
+            "exited", "ordered-since", data={"send_subject": f"{state['subject_id']}:{state['order_id']}"}
+        )
     settings = flow_settings(tenant.flows, "win_back")
     step = state["step"]
     context = {"shop_link": settings.get("shop_url") or ""}
@@ -215,7 +219,7 @@ def birthday(state: dict[str, Any]) -> FlowResult:
     tenant = repository.get_tenant(state["tenant_id"])
     customer = repository.get_customer(state["tenant_id"], state["subject_id"])
     if customer is None or not customer.birthday:
-        return FlowResult("exited", "no-birthday")
+        return FlowResult("exited", "no-birthday", data={"send_step": str(clock.now().year)})
     settings = flow_settings(tenant.flows, "birthday")
     zone = policy.recipient_zone(customer.timezone, customer.phone_timezone, tenant.timezone)
     local_now = clock.now().astimezone(zone)
