@@ -14,6 +14,6 @@ logger = Logger()
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     from huike.flows import run_step
 
-    state = run_step(event)
+    state = run_step(event["state"], event.get("state_machine_arn"))
     logger.info("flow step", extra={k: state.get(k) for k in ("flow", "subject_id", "step", "outcome", "last")})
     return state

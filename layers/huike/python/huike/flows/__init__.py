@@ -9,6 +9,7 @@ the final state. Execution names are deterministic, so scheduling twice is a no-
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -17,6 +18,9 @@ from huike import clock
 
 WakeHandler = Callable[[dict[str, Any]], "FlowResult"]
 _REGISTRY: dict[str, WakeHandler] = {}
+# The machine running the current step: the flow task cannot be given its ARN in the template
+# (the machine's definition references the function), so the execution passes its own.
+_running_machine: ContextVar[str | None] = ContextVar("running_machine", default=None)
 
 
 @dataclass
@@ -50,12 +54,16 @@ def schedule(tenant_id: str, flow_name: str, subject_id: str, wake_at: datetime,
         **extra,
     }
     name = execution_name(flow_name, tenant_id, subject_id, *name_parts)
-    return start_execution(settings().timed_flow_state_machine_arn, name, state)
+    machine = settings().timed_flow_state_machine_arn or _running_machine.get()
+    if not machine:
+        raise RuntimeError("no timed-flow state machine ARN: set TIMED_FLOW_STATE_MACHINE_ARN")
+    return start_execution(machine, name, state)
 
 
-def run_step(state: dict[str, Any]) -> dict[str, Any]:
+def run_step(state: dict[str, Any], state_machine_arn: str | None = None) -> dict[str, Any]:
     """One wake-up of a timed flow; returns the execution's next state."""
     _load_flows()
+    _running_machine.set(state_machine_arn)
     handler = _REGISTRY.get(state.get("flow", ""))
     if handler is None:
         return {**state, "outcome": "failed", "reason": f"unknown flow {state.get('flow')!r}"}

@@ -1,0 +1,48 @@
+"""The flow task runs without TIMED_FLOW_STATE_MACHINE_ARN (the template cannot give it one: the
+machine's definition references the function). Scheduling from a step must use the ARN the
+execution passes in ($$.StateMachine.Id), as it does on AWS."""
+
+from __future__ import annotations
+
+import json
+
+from infra.local.template import ROOT, local_template
+
+
+def test_the_template_gives_the_flow_task_no_state_machine_arn():
+    assert "TIMED_FLOW_STATE_MACHINE_ARN" not in local_template().functions()["FlowTaskFunction"].environment
+
+
+def test_the_run_step_task_passes_the_running_machine_to_the_function():
+    definition = json.loads((ROOT / "infra/statemachines/timed_flow.asl.json").read_text())
+    payload = definition["States"]["RunStep"]["Parameters"]["Payload"]
+    assert payload["state_machine_arn.$"] == "$$.StateMachine.Id"
+
+
+def test_a_step_schedules_on_the_machine_it_runs_on_without_the_environment_variable(runtime, tenant, monkeypatch):
+    from huike import clock, repository
+    from huike.events import CustomerData
+    from huike.flows import run_step
+    from huike.settings import settings
+
+    customer = repository.upsert_customer(
+        repository.get_tenant("demo"),
+        CustomerData(platform_id="bday-1", phone="+15025550177", birthday=clock.now().date()),
+    )
+    machine = local_template().state_machines()["TimedFlowStateMachine"].arn
+    monkeypatch.setenv("TIMED_FLOW_STATE_MACHINE_ARN", "")
+    settings.cache_clear()
+    try:
+        state = {
+            "flow": "birthday",
+            "tenant_id": "demo",
+            "subject_id": customer.customer_id,
+            "step": "1",
+            "wake_at": clock.to_iso(clock.now()),
+        }
+        run_step(state, machine)
+    finally:
+        monkeypatch.undo()
+        settings.cache_clear()
+    next_year = str(clock.now().year + 1)
+    assert [e["name"] for e in runtime.executions()] == [f"birthday-demo-bday-1-{next_year}"]
