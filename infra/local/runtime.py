@@ -130,15 +130,9 @@ class LocalRuntime:
 
     @staticmethod
     def _reset_domain_caches() -> None:
-        from huike import models, repository, settings
-        from huike.adapters import aws
+        from huike.core.caches import reset_process_caches
 
-        for cached in (settings.settings, models.bind_tables, aws.client, repository.transaction_connection):
-            cached.cache_clear()
-        for module_name in ("huike.ingest",):
-            module = sys.modules.get(module_name)
-            if module is not None:
-                module._idempotency.cache_clear()  # type: ignore[attr-defined]
+        reset_process_caches()
 
     # -- provisioning from template.yaml ------------------------------------------------
     def _provision(self) -> None:

@@ -7,13 +7,13 @@ order's change means (notices, stats, order flows) is decided from the orders ta
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
 from huike import clock, repository, signatures
+from huike.core.caches import process_cache
 from huike.errors import BadRequest, Unauthorized
 from huike.events import Event
 from huike.flows.config import flow_settings
@@ -155,7 +155,7 @@ def _apply_once(tenant: Tenant, key: str, event: Event, lambda_context: Any) -> 
     return apply_once(delivery={"key": key, "tenant": tenant, "event": event})
 
 
-@functools.cache
+@process_cache
 def _idempotency() -> tuple[Any, Callable[..., dict[str, Any]]]:
     """apply_event behind Powertools Idempotency, keyed on the platform's delivery id."""
     from aws_lambda_powertools.utilities.idempotency import (

@@ -24,7 +24,6 @@ Access patterns (every one a key or index query; no Scan anywhere):
 
 from __future__ import annotations
 
-import functools
 from datetime import datetime
 from typing import Any
 
@@ -41,6 +40,7 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
+from huike.core.caches import process_cache
 from huike.settings import settings
 
 
@@ -285,7 +285,7 @@ class ConsentEntry(Model):
 ALL_MODELS: tuple[type[Model], ...] = (Tenant, Customer, Order, SendRecord, Cart, Suppression, ConsentEntry)
 
 
-@functools.cache
+@process_cache
 def bind_tables() -> None:
     """Point every model at its table from the environment (called lazily before first use)."""
     config = settings()

@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from huike import clock
+from huike.core.caches import process_cache
 from huike.errors import NotFound
 from huike.events import CartData, ConsentData, CustomerData, Event
 from huike.identity import normalise_email, normalise_phone
@@ -170,7 +170,7 @@ def upsert_customer(
     return customer
 
 
-@functools.cache
+@process_cache
 def transaction_connection() -> Any:
     """One PynamoDB connection (and botocore client) per container for transactions."""
     from pynamodb.connection import Connection

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 import os
 
 from pydantic import BaseModel, Field
+
+from huike.core.caches import process_cache
 
 
 class Settings(BaseModel):
@@ -23,6 +24,6 @@ class Settings(BaseModel):
     public_base_url: str = Field(alias="PUBLIC_BASE_URL", default="")
 
 
-@functools.cache
+@process_cache
 def settings() -> Settings:
     return Settings.model_validate(dict(os.environ))

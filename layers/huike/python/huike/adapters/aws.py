@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
+from huike.core.caches import process_cache
 
-@functools.cache
+
+@process_cache
 def client(service: str) -> Any:
     import boto3
 
