@@ -25,7 +25,7 @@ class Webhooks:
         return _accepted(f"Shopify {topic}", self._shopify.post(topic, payload))
 
     def woocommerce(self, topic: str, payload: dict[str, Any]) -> dict[str, Any]:
-        from huike.signatures import base64_hmac_sha256
+        from huike.ingest.signatures import base64_hmac_sha256
 
         body = json.dumps(payload).encode()
         headers = {
@@ -42,7 +42,7 @@ class Webhooks:
         return _accepted(f"WooCommerce {topic}", response)
 
     def canonical(self, event: dict[str, Any]) -> dict[str, Any]:
-        from huike.signatures import canonical_signature
+        from huike.ingest.signatures import canonical_signature
 
         body = json.dumps(event).encode()
         timestamp = int(self.runtime.clock.now().timestamp())

@@ -1,5 +1,5 @@
 """Writes docs/openapi.json: the REST API's OpenAPI spec, from the handler's Powertools resolver,
-with the canonical event body (huike.events.Event) documented on /webhooks/events/{tenant_id}.
+with the canonical event body (huike.core.events.Event) documented on /webhooks/events/{tenant_id}.
 
     python -m infra.openapi            # rewrite docs/openapi.json
 """
@@ -18,8 +18,8 @@ CANONICAL_PATH = "/webhooks/events/{tenant_id}"
 
 
 def build() -> dict[str, Any]:
-    from huike.events import Event
-    from huike.platforms.canonical import OPENAPI_EXAMPLE
+    from huike.core.events import Event
+    from huike.ingest.platforms.canonical import OPENAPI_EXAMPLE
 
     host = LambdaHost(local_template().functions())
     resolver = host.module(host.functions["WebhookFunction"]).app

@@ -55,7 +55,7 @@ class ShopifyWebhooks:
         raw_body: bytes | None = None,
         tenant_id: str | None = None,
     ) -> ApiResponse:
-        from huike.signatures import base64_hmac_sha256
+        from huike.ingest.signatures import base64_hmac_sha256
 
         body = raw_body if raw_body is not None else json.dumps(payload).encode()
         signing_secret = secret if secret is not None else self.tenant.webhook_secrets["shopify"]

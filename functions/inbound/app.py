@@ -14,7 +14,7 @@ logger = Logger()
 @logger.inject_lambda_context
 @event_source(data_class=SNSEvent)
 def handler(event: SNSEvent, context: LambdaContext) -> dict[str, Any]:
-    from huike.inbound import handle_sns_message
+    from huike.consent.inbound import handle_sns_message
 
     results = [handle_sns_message(record.sns.topic_arn, record.sns.message) for record in event.records]
     logger.info("inbound", extra={"results": results})

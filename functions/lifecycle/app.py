@@ -14,7 +14,7 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
 def record_handler(record: DynamoDBRecord) -> None:
-    from huike.lifecycle import on_order_change
+    from huike.flows.lifecycle import on_order_change
 
     raw = record.raw_event["dynamodb"]
     done = on_order_change(raw.get("OldImage"), raw.get("NewImage"))

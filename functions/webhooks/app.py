@@ -9,7 +9,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from huike.errors import HuikeError
+from huike.core.errors import HuikeError
 
 logger = Logger()
 app = APIGatewayRestResolver(enable_validation=True)
@@ -17,7 +17,7 @@ app = APIGatewayRestResolver(enable_validation=True)
 
 @app.post("/webhooks/shopify/<tenant_id>", summary="Shopify webhook (X-Shopify-Hmac-Sha256)", tags=["webhooks"])
 def shopify_webhook(tenant_id: str) -> dict[str, Any]:
-    from huike.ingest import receive_shopify  # the domain loads on first use, not at cold import
+    from huike.ingest.service import receive_shopify  # the domain loads on first use, not at cold import
 
     return _logged(
         "shopify", tenant_id, receive_shopify(tenant_id, app.current_event.headers, raw_body(), app.lambda_context)
@@ -28,7 +28,7 @@ def shopify_webhook(tenant_id: str) -> dict[str, Any]:
     "/webhooks/woocommerce/<tenant_id>", summary="WooCommerce webhook (X-WC-Webhook-Signature)", tags=["webhooks"]
 )
 def woocommerce_webhook(tenant_id: str) -> dict[str, Any]:
-    from huike.ingest import receive_woocommerce
+    from huike.ingest.service import receive_woocommerce
 
     return _logged(
         "woocommerce",
@@ -44,7 +44,7 @@ def woocommerce_webhook(tenant_id: str) -> dict[str, Any]:
     tags=["webhooks"],
 )
 def canonical_event(tenant_id: str) -> dict[str, Any]:
-    from huike.ingest import receive_canonical
+    from huike.ingest.service import receive_canonical
 
     return _logged(
         "events", tenant_id, receive_canonical(tenant_id, app.current_event.headers, raw_body(), app.lambda_context)
@@ -53,7 +53,7 @@ def canonical_event(tenant_id: str) -> dict[str, Any]:
 
 @app.post("/unsubscribe/<tenant_id>/<token>", summary="RFC 8058 one-click unsubscribe", tags=["consent"])
 def one_click_unsubscribe(tenant_id: str, token: str) -> dict[str, Any]:
-    from huike.unsubscribe import unsubscribe
+    from huike.consent.unsubscribe import unsubscribe
 
     identity = app.current_event.request_context.identity
     return unsubscribe(tenant_id, token, identity.user_agent, identity.source_ip)

@@ -95,7 +95,7 @@ class LocalRuntime:
 
     def _configure(self) -> None:
         self._reset_domain_caches()
-        from huike import clock as domain_clock
+        from huike.core import clock as domain_clock
 
         domain_clock.use(self.clock.now)
         install_wait_patch(self.clock)
@@ -116,7 +116,7 @@ class LocalRuntime:
             pass
         finally:
             self.clock.close()
-            from huike import clock as domain_clock
+            from huike.core import clock as domain_clock
 
             domain_clock.use(None)
             self._mock.stop()
@@ -172,7 +172,7 @@ class LocalRuntime:
         """Create a tenant with fresh secrets and a verified SES sender identity."""
         import boto3
 
-        from huike.repository import create_tenant
+        from huike.store.repository import create_tenant
 
         credentials = TenantCredentials(
             tenant_id=tenant_id,
@@ -331,7 +331,7 @@ class LocalRuntime:
         from moto.ses.models import ses_backends
         from moto.sns.models import sns_backends
 
-        from huike.repository import sends_by_message_id
+        from huike.store.repository import sends_by_message_id
 
         messages = []
         for message_id, (phone, body) in sns_backends[ACCOUNT_ID][REGION].sms_messages.items():

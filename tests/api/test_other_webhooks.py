@@ -13,8 +13,8 @@ from typing import Any
 import boto3
 import pytest
 
-from huike.models import Customer, Order
-from huike.signatures import canonical_signature
+from huike.ingest.signatures import canonical_signature
+from huike.store.models import Customer, Order
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 

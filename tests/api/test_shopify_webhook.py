@@ -13,8 +13,8 @@ import os
 import boto3
 import pytest
 
-from huike.models import Customer, Order, SendRecord
-from huike.signatures import base64_hmac_sha256
+from huike.ingest.signatures import base64_hmac_sha256
+from huike.store.models import Customer, Order, SendRecord
 from infra.local.template import REGION
 from tests.conftest import DAYTIME_UTC, shopify_order
 

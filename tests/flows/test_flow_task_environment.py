@@ -20,10 +20,11 @@ def test_the_run_step_task_passes_the_running_machine_to_the_function():
 
 
 def test_a_step_schedules_on_the_machine_it_runs_on_without_the_environment_variable(runtime, tenant, monkeypatch):
-    from huike import clock, repository
-    from huike.events import CustomerData
+    from huike.config.env import settings
+    from huike.core import clock
+    from huike.core.events import CustomerData
     from huike.flows import run_step
-    from huike.settings import settings
+    from huike.store import repository
 
     customer = repository.upsert_customer(
         repository.get_tenant("demo"),

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from huike.models import SendRecord
-from huike.signatures import canonical_signature
+from huike.ingest.signatures import canonical_signature
+from huike.store.models import SendRecord
 from tests.conftest import DAYTIME_UTC
 
 BUYER_PHONE = "+15025550134"  # a New York number

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from huike.models import ConsentEntry, SendRecord
+from huike.store.models import ConsentEntry, SendRecord
 from infra.local.runtime import ApiResponse, LocalRuntime, TenantCredentials
 from tests.conftest import DAYTIME_UTC, ShopifyWebhooks, shopify_order
 
@@ -134,7 +134,7 @@ class WooCommerceStory:
         self._shipped: dict[str, Any] = {}
 
     def post(self, topic: str, order: dict[str, Any], delivery_id: str | None = None) -> ApiResponse:
-        from huike.signatures import base64_hmac_sha256
+        from huike.ingest.signatures import base64_hmac_sha256
 
         body = json.dumps(order).encode()
         headers = {
@@ -245,7 +245,7 @@ class CanonicalStory:
         return {key: value for key, value in body.items() if value is not None}
 
     def post(self, body: dict[str, Any]) -> ApiResponse:
-        from huike.signatures import canonical_signature
+        from huike.ingest.signatures import canonical_signature
 
         raw = json.dumps(body).encode()
         signature = canonical_signature(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import typing
 
-from huike.events import EventType
+from huike.core.events import EventType
 from infra.local.template import local_template
 from infra.openapi import OUTPUT, render
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import boto3
 
-from huike.models import ALL_MODELS
+from huike.store.models import ALL_MODELS
 from infra.local.template import ROOT, local_template
 
 LAYER = ROOT / "layers" / "huike" / "python"
@@ -29,7 +29,7 @@ def test_runtime_creates_exactly_the_template_tables(runtime):
 
 
 def test_models_use_the_template_keys_and_tables(runtime):
-    from huike.models import bind_tables
+    from huike.store.models import bind_tables
 
     bind_tables()
     tables = local_template().tables()
@@ -76,7 +76,7 @@ def test_no_hard_coded_resource_names():
 
 
 def test_settings_cover_the_template_environment():
-    from huike.settings import Settings
+    from huike.config.env import Settings
 
     environment = local_template().environment()
     for field in Settings.model_fields.values():

@@ -58,7 +58,7 @@ def test_the_clock_never_moves_backwards(runtime):
 
 
 def test_handlers_read_the_virtual_clock(runtime):
-    from huike import clock
+    from huike.core import clock
 
     runtime.advance(seconds=7 * 86400)
     assert clock.now() == runtime.clock.now()

@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from huike.errors import BadRequest
-from huike.platforms.canonical import OPENAPI_EXAMPLE, to_event
+from huike.core.errors import BadRequest
+from huike.ingest.platforms.canonical import OPENAPI_EXAMPLE, to_event
 
 
 def example(**overrides):

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from huike.identity import normalise_email, normalise_phone
+from huike.customers.identity import normalise_email, normalise_phone
 
 GB_ZONES = {"Europe/London", "Europe/Guernsey", "Europe/Jersey", "Europe/Isle_of_Man"}
 

@@ -7,10 +7,10 @@ import datetime as dt
 import pytest
 from moto.sns.models import sns_backends
 
-from huike import repository
-from huike.events import CustomerData
-from huike.models import SendRecord
-from huike.sending import SendRequest, send
+from huike.core.events import CustomerData
+from huike.sending.service import SendRequest, send
+from huike.store import repository
+from huike.store.models import SendRecord
 from tests.conftest import DAYTIME_UTC
 
 BUYER_PHONE = "+15025550134"

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from huike.policy import quiet_hours_end, recipient_zone
+from huike.sending.policy import quiet_hours_end, recipient_zone
 
 NEW_YORK = ZoneInfo("America/New_York")
 UTC = dt.UTC

@@ -29,11 +29,14 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 
-from huike import clock, ingest, repository, unsubscribe
-from huike.events import ConsentData, CustomerData, Event
-from huike.flows.config import flow_settings
-from huike.models import SendRecord
-from huike.sending import MARKETING, SendOutcome, SendRequest, send
+from huike.config.flows import flow_settings
+from huike.consent import unsubscribe
+from huike.core import clock
+from huike.core.events import ConsentData, CustomerData, Event
+from huike.ingest import service as ingest
+from huike.sending.service import MARKETING, SendOutcome, SendRequest, send
+from huike.store import repository
+from huike.store.models import SendRecord
 
 TENANT_ID = "demo"
 TENANT_SMS_NUMBER = "+18335550100"  # LocalRuntime.seed_tenant's default origination number

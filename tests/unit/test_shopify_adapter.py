@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from huike.errors import BadRequest
-from huike.events import ConsentData, CustomerData
-from huike.platforms.shopify import to_event
+from huike.core.errors import BadRequest
+from huike.core.events import ConsentData, CustomerData
+from huike.ingest.platforms.shopify import to_event
 from tests.conftest import shopify_order
 
 TRIGGERED = dt.datetime(2026, 11, 23, 15, 10, tzinfo=dt.UTC)

@@ -8,7 +8,7 @@ import hmac
 
 import pytest
 
-from huike.signatures import verify_base64_hmac, verify_canonical
+from huike.ingest.signatures import verify_base64_hmac, verify_canonical
 
 SECRET = "whsec_test_5f3c"
 BODY = b'{"id":450789469,"name":"#1001","total_price":"409.94"}'

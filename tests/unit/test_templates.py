@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from huike.errors import BadRequest
-from huike.templates import DEFAULT_TEMPLATES, format_amount, render, resolve_locale, template_source
+from huike.core.errors import BadRequest
+from huike.sending.templates import DEFAULT_TEMPLATES, format_amount, render, resolve_locale, template_source
 
 CONTEXT = {"shop": "Demo", "order_name": "#1001", "amount": "$409.94", "payment_link": "https://pay.example/1"}
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from huike.errors import BadRequest
-from huike.events import CustomerData, LineItem
-from huike.platforms.woocommerce import is_ping, to_event
+from huike.core.errors import BadRequest
+from huike.core.events import CustomerData, LineItem
+from huike.ingest.platforms.woocommerce import is_ping, to_event
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "woocommerce_order.json"
 CREATED = dt.datetime(2026, 11, 23, 15, 0, tzinfo=dt.UTC)

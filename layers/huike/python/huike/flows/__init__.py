@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from huike import clock
+from huike.core import clock
 
 WakeHandler = Callable[[dict[str, Any]], "FlowResult"]
 _REGISTRY: dict[str, WakeHandler] = {}
@@ -42,8 +42,8 @@ def flow(name: str) -> Callable[[WakeHandler], WakeHandler]:
 
 def schedule(tenant_id: str, flow_name: str, subject_id: str, wake_at: datetime, *name_parts: str, **extra: Any) -> str:
     """Start (once) the execution that wakes `flow_name` for `subject_id` at `wake_at`."""
-    from huike.adapters.stepfunctions import execution_name, start_execution
-    from huike.settings import settings
+    from huike.aws.stepfunctions import execution_name, start_execution
+    from huike.config.env import settings
 
     state = {
         "flow": flow_name,
@@ -83,9 +83,9 @@ def run_step(state: dict[str, Any], state_machine_arn: str | None = None) -> dic
 
 
 def _record_exit(state: dict[str, Any], result: FlowResult) -> None:
-    from huike import repository
-    from huike.flows.config import DEFAULTS, flow_settings
-    from huike.sending import record_exit
+    from huike.config.flows import DEFAULTS, flow_settings
+    from huike.sending.service import record_exit
+    from huike.store import repository
 
     flow_name = state.get("notice") or state["flow"]
     tenant = repository.get_tenant(state["tenant_id"])

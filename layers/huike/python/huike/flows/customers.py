@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from huike import clock, policy, repository
+from huike.config.flows import flow_settings
+from huike.core import clock
 from huike.flows import FlowResult, flow, schedule
-from huike.flows.config import flow_settings
-from huike.models import Customer, Tenant
-from huike.sending import SendOutcome, SendRequest, send
+from huike.sending import policy
+from huike.sending.service import SendOutcome, SendRequest, send
+from huike.store import repository
+from huike.store.models import Customer, Tenant
 
 
 def _send(

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from huike import clock, repository
+from huike.config.flows import flow_settings
+from huike.core import clock
 from huike.flows import FlowResult, flow, schedule
-from huike.flows.config import flow_settings
-from huike.models import Order, Tenant
-from huike.sending import SendOutcome, SendRequest, send
-from huike.templates import format_amount
+from huike.sending.service import SendOutcome, SendRequest, send
+from huike.sending.templates import format_amount
+from huike.store import repository
+from huike.store.models import Order, Tenant
 
 NOTICES = ("payment_confirmation", "shipping_notice", "delivery_notice", "refund_care")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from huike.adapters.aws import client
+from huike.aws.clients import client
 
 
 def publish_sms(phone_e164: str, body: str, *, transactional: bool) -> str:

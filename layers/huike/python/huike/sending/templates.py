@@ -6,7 +6,7 @@ import functools
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from huike.errors import BadRequest
+from huike.core.errors import BadRequest
 
 SUPPORTED_LOCALES = ("en", "zh-CN")
 

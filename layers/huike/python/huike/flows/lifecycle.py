@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from huike import repository
-from huike.models import Order
+from huike.store import repository
+from huike.store.models import Order
 
 # (attribute that becomes set, transition) in lifecycle order
 TRANSITIONS = (

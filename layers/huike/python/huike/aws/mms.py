@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from huike.adapters.aws import client
+from huike.aws.clients import client
 
 
 def send_media_message(origination: str, destination: str, body: str, media_urls: list[str]) -> str:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from huike import clock, repository
-from huike.events import ConsentData
+from huike.core import clock
+from huike.core.events import ConsentData
+from huike.store import repository
 
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "OPT-OUT", "TD", "T", "R", "退订"}
 STOP_PHRASES = ("stop texting", "stop messaging", "stop sending", "do not text", "don't text")

@@ -1,4 +1,4 @@
-"""Platform adapters: each maps its webhook payload onto huike.events.Event."""
+"""Platform adapters: each maps its webhook payload onto huike.core.events.Event."""
 
 from __future__ import annotations
 

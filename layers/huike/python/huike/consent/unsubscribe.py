@@ -6,10 +6,11 @@ import base64
 import hashlib
 import hmac
 
-from huike import clock, repository
-from huike.errors import NotFound, Unauthorized
-from huike.events import ConsentData
-from huike.models import Customer, Tenant
+from huike.core import clock
+from huike.core.errors import NotFound, Unauthorized
+from huike.core.events import ConsentData
+from huike.store import repository
+from huike.store.models import Customer, Tenant
 
 
 def _secret(tenant: Tenant) -> bytes:
@@ -35,7 +36,7 @@ def customer_for_token(tenant: Tenant, token: str) -> str:
 
 
 def unsubscribe_headers(tenant: Tenant, customer: Customer | None) -> dict[str, str]:
-    from huike.settings import settings
+    from huike.config.env import settings
 
     if customer is None:
         return {}

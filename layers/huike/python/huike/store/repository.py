@@ -8,12 +8,12 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from huike import clock
+from huike.core import clock
 from huike.core.caches import process_cache
-from huike.errors import NotFound
-from huike.events import CartData, ConsentData, CustomerData, Event
-from huike.identity import normalise_email, normalise_phone
-from huike.models import (
+from huike.core.errors import NotFound
+from huike.core.events import CartData, ConsentData, CustomerData, Event
+from huike.customers.identity import normalise_email, normalise_phone
+from huike.store.models import (
     Cart,
     ConsentEntry,
     Customer,
@@ -175,7 +175,7 @@ def transaction_connection() -> Any:
     """One PynamoDB connection (and botocore client) per container for transactions."""
     from pynamodb.connection import Connection
 
-    from huike.settings import settings
+    from huike.config.env import settings
 
     return Connection(region=settings().region)
 

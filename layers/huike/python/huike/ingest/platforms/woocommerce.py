@@ -13,9 +13,9 @@ from urllib.parse import parse_qs
 
 from pydantic import BaseModel, ValidationError, field_validator, model_validator
 
-from huike.errors import BadRequest
-from huike.events import CustomerData, Event, EventType, LineItem, OrderData
-from huike.platforms import describe
+from huike.core.errors import BadRequest
+from huike.core.events import CustomerData, Event, EventType, LineItem, OrderData
+from huike.ingest.platforms import describe
 
 TOPICS = {"order.created", "order.updated"}
 STATUS_EVENT_TYPES: dict[str, EventType] = {

@@ -40,8 +40,8 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
+from huike.config.env import settings
 from huike.core.caches import process_cache
-from huike.settings import settings
 
 
 class SmsNumberIndex(GlobalSecondaryIndex["Tenant"]):
@@ -134,7 +134,7 @@ class Customer(Model):
     marketing_pending = ListAttribute(of=PendingSend, null=True)
 
     def pending_sends(self) -> dict[str, datetime]:
-        from huike.clock import parse_iso
+        from huike.core.clock import parse_iso
 
         return {entry.key: parse_iso(entry.due) for entry in self.marketing_pending or []}
 

@@ -14,9 +14,9 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError
 
-from huike.errors import BadRequest
-from huike.events import CartData, Channel, ConsentData, CustomerData, Event, EventType, LineItem, OrderData
-from huike.platforms import describe
+from huike.core.errors import BadRequest
+from huike.core.events import CartData, Channel, ConsentData, CustomerData, Event, EventType, LineItem, OrderData
+from huike.ingest.platforms import describe
 
 TOPIC_EVENT_TYPES: dict[str, EventType] = {
     "orders/create": "order.created",

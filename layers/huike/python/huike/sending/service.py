@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from huike import clock, policy, repository, templates
-from huike.errors import BadRequest
-from huike.models import Customer, SendRecord, Tenant
+from huike.core import clock
+from huike.core.errors import BadRequest
+from huike.sending import policy, templates
+from huike.store import repository
+from huike.store.models import Customer, SendRecord, Tenant
 
 TRANSACTIONAL = "transactional"
 MARKETING = "marketing"
@@ -314,16 +316,16 @@ def _deliver(request: SendRequest, candidate: _Candidate, text: str, subject: st
     body = _body_for(candidate.channel, text, locale, marketing)
     tenant = request.tenant
     if candidate.channel == "sms":
-        from huike.adapters.sms import publish_sms
+        from huike.aws.sms import publish_sms
 
         return publish_sms(candidate.recipient, body, transactional=not marketing)
     if candidate.channel == "mms":
-        from huike.adapters.mms import send_media_message
+        from huike.aws.mms import send_media_message
 
         return send_media_message(tenant.sms_number or "", candidate.recipient, body, request.media_urls)
-    from huike.adapters.email import send_email
-    from huike.settings import settings
-    from huike.unsubscribe import unsubscribe_headers
+    from huike.aws.email import send_email
+    from huike.config.env import settings
+    from huike.consent.unsubscribe import unsubscribe_headers
 
     headers = unsubscribe_headers(tenant, request.customer) if marketing and request.customer else {}
     return send_email(

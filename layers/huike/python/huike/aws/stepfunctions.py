@@ -6,7 +6,7 @@ import json
 import re
 from typing import Any
 
-from huike.adapters.aws import client
+from huike.aws.clients import client
 
 _NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 

@@ -12,12 +12,14 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from huike import clock, repository, signatures
+from huike.config.flows import flow_settings
+from huike.core import clock
 from huike.core.caches import process_cache
-from huike.errors import BadRequest, Unauthorized
-from huike.events import Event
-from huike.flows.config import flow_settings
-from huike.models import Tenant
+from huike.core.errors import BadRequest, Unauthorized
+from huike.core.events import Event
+from huike.ingest import signatures
+from huike.store import repository
+from huike.store.models import Tenant
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
@@ -43,7 +45,7 @@ def receive_shopify(
     tenant_id: str, headers: Mapping[str, str], raw_body: bytes, lambda_context: Any = None
 ) -> dict[str, Any]:
     """Verify and apply one Shopify delivery. Raises NotFound / Unauthorized / BadRequest."""
-    from huike.platforms import shopify
+    from huike.ingest.platforms import shopify
 
     tenant = repository.get_tenant(tenant_id)
     if not signatures.verify_base64_hmac(
@@ -63,7 +65,7 @@ def receive_shopify(
 def receive_woocommerce(
     tenant_id: str, headers: Mapping[str, str], raw_body: bytes, lambda_context: Any = None
 ) -> dict[str, Any]:
-    from huike.platforms import woocommerce
+    from huike.ingest.platforms import woocommerce
 
     tenant = repository.get_tenant(tenant_id)
     if woocommerce.is_ping(raw_body):  # sent when a webhook is saved, possibly unsigned; stores nothing
@@ -83,7 +85,7 @@ def receive_woocommerce(
 def receive_canonical(
     tenant_id: str, headers: Mapping[str, str], raw_body: bytes, lambda_context: Any = None
 ) -> dict[str, Any]:
-    from huike.platforms import canonical
+    from huike.ingest.platforms import canonical
 
     tenant = repository.get_tenant(tenant_id)
     if not signatures.verify_canonical(
@@ -164,8 +166,8 @@ def _idempotency() -> tuple[Any, Callable[..., dict[str, Any]]]:
         idempotent_function,
     )
 
-    from huike.adapters.aws import client
-    from huike.settings import settings
+    from huike.aws.clients import client
+    from huike.config.env import settings
 
     persistence = DynamoDBPersistenceLayer(table_name=settings().idempotency_table, boto3_client=client("dynamodb"))
     config = IdempotencyConfig(event_key_jmespath="key", expires_after_seconds=7 * 24 * 3600)

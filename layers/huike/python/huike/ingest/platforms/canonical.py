@@ -1,5 +1,5 @@
 """POST /webhooks/events/{tenant_id}: Huike's canonical events, sent by adapters for any other
-platform (Taobao, JD, Youzan, custom shops). The body is huike.events.Event itself."""
+platform (Taobao, JD, Youzan, custom shops). The body is huike.core.events.Event itself."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from huike.errors import BadRequest
-from huike.events import Event
-from huike.platforms import MAX_PROBLEMS, describe
+from huike.core.errors import BadRequest
+from huike.core.events import Event
+from huike.ingest.platforms import MAX_PROBLEMS, describe
 
 SOURCE = "events"
 

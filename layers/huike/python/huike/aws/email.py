@@ -5,7 +5,7 @@ from __future__ import annotations
 from email.message import EmailMessage
 from email.utils import formataddr
 
-from huike.adapters.aws import client
+from huike.aws.clients import client
 
 
 def send_email(

@@ -1,1 +1,0 @@
-"""Adapters to AWS services. The domain calls these; they never import the domain's flows."""

@@ -1,0 +1,1 @@
+"""Typed configuration: each function's environment, tenant settings and flow settings."""

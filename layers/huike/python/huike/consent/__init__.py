@@ -1,0 +1,1 @@
+"""Consent: inbound STOP/START and SES notifications, one-click unsubscribe and its tokens."""

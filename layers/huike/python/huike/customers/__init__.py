@@ -1,0 +1,1 @@
+"""Customers: identity (phone/email normalisation, merge rule) and profile writes."""

@@ -1,0 +1,1 @@
+"""Webhook ingestion: signatures, platform mappers onto the canonical event, apply once."""
