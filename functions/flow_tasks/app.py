@@ -7,7 +7,11 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from huike.config.env import FlowTaskEnvironment, validate_environment
+
 logger = Logger()
+# Fails the cold start, not a flow weeks later, when the template misses a name this function needs.
+ENVIRONMENT = validate_environment(FlowTaskEnvironment)
 
 
 @logger.inject_lambda_context

@@ -8,7 +8,11 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes import SNSEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from huike.config.env import InboundEnvironment, validate_environment
+
 logger = Logger()
+# Fails the cold start, not a flow weeks later, when the template misses a name this function needs.
+ENVIRONMENT = validate_environment(InboundEnvironment)
 
 
 @logger.inject_lambda_context

@@ -9,7 +9,11 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from huike.config.env import LifecycleEnvironment, validate_environment
+
 logger = Logger()
+# Fails the cold start, not a flow weeks later, when the template misses a name this function needs.
+ENVIRONMENT = validate_environment(LifecycleEnvironment)
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 

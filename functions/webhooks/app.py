@@ -9,9 +9,12 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from huike.config.env import WebhookEnvironment, validate_environment
 from huike.core.errors import HuikeError
 
 logger = Logger()
+# Fails the cold start, not a flow weeks later, when the template misses a name this function needs.
+ENVIRONMENT = validate_environment(WebhookEnvironment)
 app = APIGatewayRestResolver(enable_validation=True)
 
 

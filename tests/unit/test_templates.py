@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from huike.core.errors import BadRequest
+from huike.config.flows import UnpaidReminderSettings
 from huike.sending.templates import DEFAULT_TEMPLATES, format_amount, render, resolve_locale, template_source
 
 CONTEXT = {"shop": "Demo", "order_name": "#1001", "amount": "$409.94", "payment_link": "https://pay.example/1"}
@@ -60,16 +61,16 @@ def test_default_template_renders_for_each_locale():
 
 def test_tenant_override_template_is_used_for_its_locale_only():
     overrides = {"templates": {"unpaid_reminder": {"zh-CN": "{{ shop }}：订单{{ order_name }}待付款"}}}
-    zh = template_source("unpaid_reminder", "zh-CN", overrides=overrides)
+    zh = template_source("unpaid_reminder", "zh-CN", settings=UnpaidReminderSettings(**overrides))
     assert render(zh, CONTEXT) == "Demo：订单#1001待付款"
-    en = template_source("unpaid_reminder", "en", overrides=overrides)
+    en = template_source("unpaid_reminder", "en", settings=UnpaidReminderSettings(**overrides))
     assert en == DEFAULT_TEMPLATES["unpaid_reminder"]["en"]["text"]
 
 
 def test_tenant_can_override_the_email_subject_alone():
     overrides = {"templates": {"unpaid_reminder": {"en": {"subject": "Pay {{ order_name }} today"}}}}
-    assert render(template_source("unpaid_reminder", "en", "subject", overrides), CONTEXT) == "Pay #1001 today"
-    text = template_source("unpaid_reminder", "en", "text", overrides)
+    assert render(template_source("unpaid_reminder", "en", "subject", UnpaidReminderSettings(**overrides)), CONTEXT) == "Pay #1001 today"
+    text = template_source("unpaid_reminder", "en", "text", UnpaidReminderSettings(**overrides))
     assert text == DEFAULT_TEMPLATES["unpaid_reminder"]["en"]["text"]
 
 

@@ -11,6 +11,6 @@ from huike.core.caches import process_cache
 def client(service: str) -> Any:
     import boto3
 
-    from huike.config.env import settings
+    from huike.config.env import environment
 
-    return boto3.client(service, region_name=settings().region)
+    return boto3.client(service, region_name=environment().region)

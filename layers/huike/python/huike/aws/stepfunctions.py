@@ -1,25 +1,11 @@
-"""Starting Step Functions executions with deterministic names."""
+"""Starting Step Functions executions by name (names are built by core.keys.execution_name)."""
 
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from huike.aws.clients import client
-
-_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
-
-
-def execution_name(*parts: str) -> str:
-    """A deterministic, valid execution name (<= 80 chars of [A-Za-z0-9_-])."""
-    name = "-".join(_NAME_UNSAFE.sub("_", part) for part in parts)
-    if len(name) > 80:
-        import hashlib
-
-        digest = hashlib.sha256(name.encode()).hexdigest()[:16]
-        name = f"{name[:63]}-{digest}"
-    return name
 
 
 def start_execution(state_machine_arn: str, name: str, payload: dict[str, Any]) -> str:

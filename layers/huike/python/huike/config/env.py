@@ -1,29 +1,74 @@
-"""Environment settings, validated once per container and cached (tests set env vars first)."""
+"""Each function's environment, validated at cold start; the domain reads one shared view.
+
+Every handler validates its own model when it is imported (a missing table or ARN fails the
+cold start, not a flow weeks later). Domain code reads `environment()`, the fields every function
+has plus the optional ones; names a function may lack are `None`, never an empty string.
+"""
 
 from __future__ import annotations
 
 import os
+from typing import TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from huike.core.caches import process_cache
 
+E = TypeVar("E", bound="Environment")
 
-class Settings(BaseModel):
-    region: str = Field(alias="AWS_REGION", default="us-east-1")
-    tenants_table: str = Field(alias="TENANTS_TABLE")
-    customers_table: str = Field(alias="CUSTOMERS_TABLE")
-    orders_table: str = Field(alias="ORDERS_TABLE")
-    send_ledger_table: str = Field(alias="SEND_LEDGER_TABLE")
-    carts_table: str = Field(alias="CARTS_TABLE")
-    suppressions_table: str = Field(alias="SUPPRESSIONS_TABLE")
-    consent_ledger_table: str = Field(alias="CONSENT_LEDGER_TABLE")
-    idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE", default="")
-    timed_flow_state_machine_arn: str = Field(alias="TIMED_FLOW_STATE_MACHINE_ARN", default="")
-    email_configuration_set: str = Field(alias="EMAIL_CONFIGURATION_SET", default="")
-    public_base_url: str = Field(alias="PUBLIC_BASE_URL", default="")
+OPTIONAL_NAMES = ("idempotency_table", "timed_flow_state_machine_arn", "email_configuration_set", "public_base_url")
+
+
+class Environment(BaseModel):
+    """What every function gets from the template's Globals."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+
+    region: str = Field(alias="AWS_REGION", default="us-east-1", min_length=1)
+    tenants_table: str = Field(alias="TENANTS_TABLE", min_length=1)
+    customers_table: str = Field(alias="CUSTOMERS_TABLE", min_length=1)
+    orders_table: str = Field(alias="ORDERS_TABLE", min_length=1)
+    send_ledger_table: str = Field(alias="SEND_LEDGER_TABLE", min_length=1)
+    carts_table: str = Field(alias="CARTS_TABLE", min_length=1)
+    suppressions_table: str = Field(alias="SUPPRESSIONS_TABLE", min_length=1)
+    consent_ledger_table: str = Field(alias="CONSENT_LEDGER_TABLE", min_length=1)
+    idempotency_table: str | None = Field(alias="IDEMPOTENCY_TABLE", default=None)
+    timed_flow_state_machine_arn: str | None = Field(alias="TIMED_FLOW_STATE_MACHINE_ARN", default=None)
+    email_configuration_set: str | None = Field(alias="EMAIL_CONFIGURATION_SET", default=None)
+    public_base_url: str | None = Field(alias="PUBLIC_BASE_URL", default=None)
+
+    @field_validator(*OPTIONAL_NAMES, mode="before")
+    @classmethod
+    def _empty_is_absent(cls, value: object) -> object:
+        return None if value == "" else value
+
+
+class WebhookEnvironment(Environment):
+    """Webhooks apply each delivery once (idempotency table) and start cart/browse/birthday flows."""
+
+    idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE", min_length=1)
+    timed_flow_state_machine_arn: str = Field(alias="TIMED_FLOW_STATE_MACHINE_ARN", min_length=1)
+
+
+class LifecycleEnvironment(Environment):
+    """The orders-stream consumer starts the order flows."""
+
+    timed_flow_state_machine_arn: str = Field(alias="TIMED_FLOW_STATE_MACHINE_ARN", min_length=1)
+
+
+class InboundEnvironment(Environment):
+    """STOP/START replies and SES notifications need only the tables."""
+
+
+class FlowTaskEnvironment(Environment):
+    """The flow task schedules on the machine that runs it ($$.StateMachine.Id), so it has no ARN."""
+
+
+def validate_environment(model: type[E]) -> E:
+    """Validate a function's own environment (call at cold start); raises ValidationError."""
+    return model.model_validate(dict(os.environ))
 
 
 @process_cache
-def settings() -> Settings:
-    return Settings.model_validate(dict(os.environ))
+def environment() -> Environment:
+    return Environment.model_validate(dict(os.environ))

@@ -1,66 +1,252 @@
-"""Per-tenant flow settings: Huike's defaults overlaid with the tenant's own (tenant.flows)."""
+"""Per-tenant flow settings: Huike's defaults, overridden field by field by the tenant.
+
+Stored on the tenant item as {flow: {field: value}} (only what the seller set, so new defaults
+reach everyone who kept the old ones), validated in full on write and leniently on load.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, ClassVar, Literal
 
-TRANSACTIONAL_CHANNELS = ["sms", "email"]
-MARKETING_CHANNELS = ["sms", "email"]
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-DEFAULTS: dict[str, dict[str, Any]] = {
-    "unpaid_reminder": {
-        "enabled": True,
-        "purpose": "transactional",
-        "delay_minutes": 30,
-        "payment_window_hours": 24,
-        "second_touch": False,
-        "second_touch_hours_before_close": 2,
-        "channels": ["sms"],
-    },
-    "payment_confirmation": {"enabled": True, "purpose": "transactional", "channels": TRANSACTIONAL_CHANNELS},
-    "shipping_notice": {"enabled": True, "purpose": "transactional", "channels": TRANSACTIONAL_CHANNELS},
-    "delayed_shipment": {
-        "enabled": True,
-        "purpose": "transactional",
-        "promise_hours": 48,
-        "channels": TRANSACTIONAL_CHANNELS,
-    },
-    "delivery_notice": {"enabled": True, "purpose": "transactional", "channels": TRANSACTIONAL_CHANNELS},
-    "refund_care": {"enabled": True, "purpose": "transactional", "channels": TRANSACTIONAL_CHANNELS},
-    "review_invite": {
-        "enabled": True,
-        "purpose": "marketing",
-        "delay_days": 3,
-        "channels": MARKETING_CHANNELS,
-        "review_url": None,
-    },
-    "cart_abandonment": {"enabled": True, "purpose": "marketing", "delay_minutes": 60, "channels": MARKETING_CHANNELS},
-    "browse_abandonment": {
-        "enabled": True,
-        "purpose": "marketing",
-        "delay_hours": 4,
-        "repeat_after_days": 30,
-        "channels": MARKETING_CHANNELS,
-    },
-    "win_back": {
-        "enabled": True,
-        "purpose": "marketing",
-        "default_interval_days": 90,
-        "second_touch_days": 7,
-        "channels": MARKETING_CHANNELS,
-        "shop_url": None,
-    },
-    "birthday": {
-        "enabled": True,
-        "purpose": "marketing",
-        "send_hour": 8,
-        "window_end_hour": 10,
-        "channels": MARKETING_CHANNELS,
-    },
+from huike.config.validation import HTTP_URL_PATTERN, MAX_URL_LENGTH, load_lenient
+from huike.core.enums import Channel, FlowName, Purpose
+
+TemplateLocale = Literal["en", "zh-CN"]
+HttpUrl = Annotated[str, Field(pattern=HTTP_URL_PATTERN, max_length=MAX_URL_LENGTH)]
+MAX_TEMPLATE_LENGTH = 2000
+DAY_MINUTES = 24 * 60
+
+
+class TemplateText(BaseModel):
+    """A seller's wording for one template and locale: the SMS/plain-text body and email subject."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    text: str | None = Field(default=None, min_length=1, max_length=MAX_TEMPLATE_LENGTH)
+    subject: str | None = Field(default=None, min_length=1, max_length=200)
+
+    @field_validator("text", "subject")
+    @classmethod
+    def _compiles(cls, source: str | None) -> str | None:
+        if source is None:
+            return None
+        from jinja2 import TemplateSyntaxError
+        from jinja2.sandbox import SandboxedEnvironment
+
+        try:
+            SandboxedEnvironment().parse(source)
+        except TemplateSyntaxError as exc:
+            raise ValueError(f"template syntax error on line {exc.lineno}: {exc.message}") from None
+        return source
+
+
+class FlowSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    purpose: ClassVar[Purpose]
+    # Templates a flow renders: its own, plus any later touch's.
+    template_names: ClassVar[tuple[str, ...]] = ()
+
+    enabled: bool = True
+    channels: list[Channel] = Field(
+        default_factory=lambda: [Channel.SMS, Channel.EMAIL],
+        min_length=1,
+        description="Tried in order: a channel that cannot be used falls back to the next",
+    )
+    coupon: str | None = Field(default=None, min_length=1, max_length=64)
+    templates: dict[str, dict[TemplateLocale, TemplateText]] = Field(
+        default_factory=dict, description="{template: {locale: {text, subject}}}; unset parts use Huike's wording"
+    )
+
+    @field_validator("channels")
+    @classmethod
+    def _unique_channels(cls, channels: list[Channel]) -> list[Channel]:
+        if len(set(channels)) != len(channels):
+            raise ValueError("each channel may appear once")
+        return channels
+
+    @field_validator("templates", mode="before")
+    @classmethod
+    def _text_shorthand(cls, templates: Any) -> Any:
+        """{"en": "text"} is shorthand for {"en": {"text": "text"}}."""
+        if not isinstance(templates, dict):
+            return templates
+        return {
+            name: (
+                {loc: {"text": v} if isinstance(v, str) else v for loc, v in locales.items()}
+                if isinstance(locales, dict)
+                else locales
+            )
+            for name, locales in templates.items()
+        }
+
+    @model_validator(mode="after")
+    def _known_templates(self) -> FlowSettings:
+        unknown = sorted(set(self.templates) - set(self.template_names))
+        if unknown:
+            raise ValueError(f"unknown template(s) {unknown}; this flow renders {list(self.template_names)}")
+        return self
+
+    def template_override(self, template: str, locale: str, part: str) -> str | None:
+        text = self.templates.get(template, {}).get(locale)  # type: ignore[call-overload]
+        return getattr(text, part, None) if text is not None else None
+
+
+class TransactionalFlowSettings(FlowSettings):
+    purpose: ClassVar[Purpose] = Purpose.TRANSACTIONAL
+
+
+class MarketingFlowSettings(FlowSettings):
+    purpose: ClassVar[Purpose] = Purpose.MARKETING
+    default_priority: ClassVar[int] = 50
+
+    priority: int = Field(
+        default=50, ge=1, le=100, description="Under caps, a flow yields to one with a lower number due soon"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flow_default_priority(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "priority" not in data:
+            return {**data, "priority": cls.default_priority}
+        return data
+
+
+class UnpaidReminderSettings(TransactionalFlowSettings):
+    template_names = ("unpaid_reminder", "unpaid_reminder_final")
+
+    channels: list[Channel] = Field(default_factory=lambda: [Channel.SMS], min_length=1)
+    delay_minutes: float = Field(default=30, gt=0, le=7 * DAY_MINUTES)
+    payment_window_hours: float = Field(default=24, gt=0, le=30 * 24, description="The platform's close deadline")
+    second_touch: bool = False
+    second_touch_hours_before_close: float = Field(default=2, gt=0, le=30 * 24)
+
+
+class PaymentConfirmationSettings(TransactionalFlowSettings):
+    template_names = ("payment_confirmation",)
+
+
+class ShippingNoticeSettings(TransactionalFlowSettings):
+    template_names = ("shipping_notice",)
+
+
+class DelayedShipmentSettings(TransactionalFlowSettings):
+    template_names = ("delayed_shipment",)
+
+    promise_hours: float = Field(default=48, gt=0, le=60 * 24)
+
+
+class DeliveryNoticeSettings(TransactionalFlowSettings):
+    template_names = ("delivery_notice",)
+
+
+class RefundCareSettings(TransactionalFlowSettings):
+    template_names = ("refund_care",)
+
+
+class ReviewInviteSettings(MarketingFlowSettings):
+    template_names = ("review_invite",)
+    default_priority = 20
+
+    delay_days: float = Field(default=3, gt=0, le=90)
+    review_url: HttpUrl | None = None
+
+
+class CartAbandonmentSettings(MarketingFlowSettings):
+    template_names = ("cart_abandonment",)
+    default_priority = 10
+
+    delay_minutes: float = Field(default=60, gt=0, le=7 * DAY_MINUTES)
+
+
+class BrowseAbandonmentSettings(MarketingFlowSettings):
+    template_names = ("browse_abandonment",)
+    default_priority = 40
+
+    delay_hours: float = Field(default=4, gt=0, le=7 * 24)
+    repeat_after_days: float = Field(default=30, ge=0, le=365)
+
+
+class WinBackSettings(MarketingFlowSettings):
+    template_names = ("win_back", "win_back_final")
+    default_priority = 30
+
+    default_interval_days: float = Field(default=90, gt=0, le=730)
+    store_median_interval_days: float | None = Field(default=None, gt=0, le=730)
+    second_touch_days: float = Field(default=7, gt=0, le=90)
+    shop_url: HttpUrl | None = None
+
+
+class BirthdaySettings(MarketingFlowSettings):
+    template_names = ("birthday",)
+    default_priority = 50
+
+    send_hour: int = Field(default=8, ge=0, le=23, description="Local hour the greeting is due")
+    window_end_hour: int = Field(default=10, ge=1, le=24, description="Not sent at or after this local hour")
+
+    @model_validator(mode="after")
+    def _window_after_send_hour(self) -> BirthdaySettings:
+        if self.window_end_hour <= self.send_hour:
+            raise ValueError("window_end_hour must be after send_hour")
+        return self
+
+
+SETTINGS_MODELS: dict[FlowName, type[FlowSettings]] = {
+    FlowName.UNPAID_REMINDER: UnpaidReminderSettings,
+    FlowName.PAYMENT_CONFIRMATION: PaymentConfirmationSettings,
+    FlowName.SHIPPING_NOTICE: ShippingNoticeSettings,
+    FlowName.DELAYED_SHIPMENT: DelayedShipmentSettings,
+    FlowName.DELIVERY_NOTICE: DeliveryNoticeSettings,
+    FlowName.REFUND_CARE: RefundCareSettings,
+    FlowName.REVIEW_INVITE: ReviewInviteSettings,
+    FlowName.CART_ABANDONMENT: CartAbandonmentSettings,
+    FlowName.BROWSE_ABANDONMENT: BrowseAbandonmentSettings,
+    FlowName.WIN_BACK: WinBackSettings,
+    FlowName.BIRTHDAY: BirthdaySettings,
 }
 
 
-def flow_settings(tenant_flows: dict[str, Any] | None, flow: str) -> dict[str, Any]:
-    merged = dict(DEFAULTS[flow])
-    merged.update((tenant_flows or {}).get(flow) or {})
-    return merged
+class FlowsConfig(BaseModel):
+    """Every flow's settings for one tenant."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    unpaid_reminder: UnpaidReminderSettings = Field(default_factory=UnpaidReminderSettings)
+    payment_confirmation: PaymentConfirmationSettings = Field(default_factory=PaymentConfirmationSettings)
+    shipping_notice: ShippingNoticeSettings = Field(default_factory=ShippingNoticeSettings)
+    delayed_shipment: DelayedShipmentSettings = Field(default_factory=DelayedShipmentSettings)
+    delivery_notice: DeliveryNoticeSettings = Field(default_factory=DeliveryNoticeSettings)
+    refund_care: RefundCareSettings = Field(default_factory=RefundCareSettings)
+    review_invite: ReviewInviteSettings = Field(default_factory=ReviewInviteSettings)
+    cart_abandonment: CartAbandonmentSettings = Field(default_factory=CartAbandonmentSettings)
+    browse_abandonment: BrowseAbandonmentSettings = Field(default_factory=BrowseAbandonmentSettings)
+    win_back: WinBackSettings = Field(default_factory=WinBackSettings)
+    birthday: BirthdaySettings = Field(default_factory=BirthdaySettings)
+
+    def of(self, flow: str) -> FlowSettings:
+        settings: FlowSettings = getattr(self, FlowName(flow).value)
+        return settings
+
+    def priorities(self) -> dict[str, int]:
+        """Marketing flows' priorities (lower wins a collision under caps)."""
+        return {
+            name: settings.priority for name in FlowName if isinstance(settings := self.of(name), MarketingFlowSettings)
+        }
+
+    @classmethod
+    def validated(cls, overrides: dict[str, Any]) -> FlowsConfig:
+        """Strict: for writes. Raises pydantic.ValidationError with field paths."""
+        return cls.model_validate(overrides)
+
+    @classmethod
+    def loaded(cls, overrides: dict[str, Any] | None) -> FlowsConfig:
+        """Lenient: for reads of stored overrides; each flow falls back field by field."""
+        stored = overrides or {}
+        flows = {
+            name.value: load_lenient(model, stored.get(name.value), f"{name.value} settings")
+            for name, model in SETTINGS_MODELS.items()
+            if isinstance(stored.get(name.value), dict)
+        }
+        return cls.model_validate(flows)

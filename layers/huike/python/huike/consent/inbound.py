@@ -6,8 +6,10 @@ import json
 from typing import Any
 
 from huike.core import clock
+from huike.core.enums import Channel, SuppressionReason
 from huike.core.events import ConsentData
-from huike.store import repository
+from huike.store import consent as consent_store
+from huike.store import sends, tenants
 
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "OPT-OUT", "TD", "T", "R", "退订"}
 STOP_PHRASES = ("stop texting", "stop messaging", "stop sending", "do not text", "don't text")
@@ -42,7 +44,7 @@ def handle_sns_message(topic_arn: str, message: str) -> dict[str, Any]:
 
 def sms_reply(payload: dict[str, Any]) -> dict[str, Any]:
     sender = str(payload.get("originationNumber") or "")
-    tenant = repository.tenant_by_sms_number(str(payload.get("destinationNumber") or ""))
+    tenant = tenants.tenant_by_sms_number(str(payload.get("destinationNumber") or ""))
     if tenant is None:
         return {"status": "ignored", "reason": "no tenant owns that number"}
     action = classify_reply(str(payload.get("messageBody") or ""))
@@ -54,13 +56,15 @@ def sms_reply(payload: dict[str, Any]) -> dict[str, Any]:
         ConsentData(
             channel=channel, granted=granted, at=clock.now(), wording=str(payload.get("messageBody")), proof=proof
         )
-        for channel in ("sms", "mms")
+        for channel in (Channel.SMS, Channel.MMS)
     ]
     if granted:
-        repository.unsuppress(tenant.tenant_id, sender)
+        consent_store.unsuppress(tenant.tenant_id, sender)
     else:
-        repository.suppress(tenant.tenant_id, sender, "stop", "inbound-sms", str(payload.get("messageBody")))
-    repository.record_consents(tenant.tenant_id, None, sender, consents, "inbound-sms")
+        consent_store.suppress(
+            tenant.tenant_id, sender, SuppressionReason.STOP, "inbound-sms", str(payload.get("messageBody"))
+        )
+    consent_store.record_consents(tenant.tenant_id, None, sender, consents, "inbound-sms")
     return {"status": "opted-in" if granted else "opted-out", "tenant_id": tenant.tenant_id, "number": sender}
 
 
@@ -69,7 +73,7 @@ def ses_notification(payload: dict[str, Any]) -> dict[str, Any]:
     mail = payload.get("mail") or {}
     tenant_id = ((mail.get("tags") or {}).get("tenant_id") or [None])[0]
     if tenant_id is None:
-        records = repository.sends_by_message_id(str(mail.get("messageId") or ""))
+        records = sends.sends_by_message_id(str(mail.get("messageId") or ""))
         tenant_id = records[0].tenant_id if records else None
     if tenant_id is None:
         return {"status": "ignored", "reason": "message not sent by Huike"}
@@ -78,12 +82,12 @@ def ses_notification(payload: dict[str, Any]) -> dict[str, Any]:
         if bounce.get("bounceType") != "Permanent":
             return {"status": "ignored", "reason": "transient bounce"}
         addresses = [r.get("emailAddress") for r in bounce.get("bouncedRecipients", [])]
-        reason = "bounce"
+        reason = SuppressionReason.BOUNCE
     else:
         addresses = [r.get("emailAddress") for r in (payload.get("complaint") or {}).get("complainedRecipients", [])]
-        reason = "complaint"
+        reason = SuppressionReason.COMPLAINT
     suppressed = []
     for address in filter(None, addresses):
-        repository.suppress(tenant_id, str(address), reason, "ses", json.dumps({"type": kind}))
+        consent_store.suppress(tenant_id, str(address), reason, "ses", json.dumps({"type": kind}))
         suppressed.append(str(address).lower())
     return {"status": "suppressed", "tenant_id": tenant_id, "addresses": suppressed, "reason": reason}

@@ -22,6 +22,11 @@ def process_cache(func: F) -> F:
     return cached  # type: ignore[return-value]
 
 
+def on_reset(callback: Callable[[], None]) -> None:
+    """Run `callback` on every reset (state that is not a functools cache, e.g. connections)."""
+    _cache_clears.append(callback)
+
+
 def reset_process_caches() -> None:
     """Forget every cached setting, table binding and client (the environment changed)."""
     for clear in _cache_clears:

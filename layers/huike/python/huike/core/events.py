@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from huike.core.enums import Channel
+
 EventType = Literal[
     "order.created",
     "order.paid",
@@ -19,7 +21,6 @@ EventType = Literal[
     "product.viewed",
     "customer.updated",
 ]
-Channel = Literal["sms", "mms", "email"]
 
 
 class ConsentData(BaseModel):

@@ -3,7 +3,8 @@
 An execution's state is {"flow", "tenant_id", "subject_id", "step", "wake_at", ...}. The machine
 waits until wake_at and calls run_step(state); the flow re-checks its exit conditions and sends
 through the one send path, and returns either the state to wait for next ("outcome": "wait") or
-the final state. Execution names are deterministic, so scheduling twice is a no-op.
+the final state. Execution names are deterministic (keys.execution_name), so scheduling twice is
+a no-op.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from huike.core import clock
+from huike.core import clock, keys
+from huike.core.enums import DEFERRED_NOTICE, Outcome
 
 WakeHandler = Callable[[dict[str, Any]], "FlowResult"]
 _REGISTRY: dict[str, WakeHandler] = {}
@@ -25,7 +27,7 @@ _running_machine: ContextVar[str | None] = ContextVar("running_machine", default
 
 @dataclass
 class FlowResult:
-    outcome: str  # sent | skipped | exited | duplicate | deferred | next
+    outcome: Outcome
     reason: str | None = None
     wake_at: datetime | None = None
     next_step: str | None = None
@@ -42,8 +44,8 @@ def flow(name: str) -> Callable[[WakeHandler], WakeHandler]:
 
 def schedule(tenant_id: str, flow_name: str, subject_id: str, wake_at: datetime, *name_parts: str, **extra: Any) -> str:
     """Start (once) the execution that wakes `flow_name` for `subject_id` at `wake_at`."""
-    from huike.aws.stepfunctions import execution_name, start_execution
-    from huike.config.env import settings
+    from huike.aws.stepfunctions import start_execution
+    from huike.config.env import environment
 
     state = {
         "flow": flow_name,
@@ -53,8 +55,8 @@ def schedule(tenant_id: str, flow_name: str, subject_id: str, wake_at: datetime,
         "wake_at": clock.to_iso(wake_at),
         **extra,
     }
-    name = execution_name(flow_name, tenant_id, subject_id, *name_parts)
-    machine = settings().timed_flow_state_machine_arn or _running_machine.get()
+    name = keys.execution_name(flow_name, tenant_id, subject_id, *name_parts)
+    machine = environment().timed_flow_state_machine_arn or _running_machine.get()
     if not machine:
         raise RuntimeError("no timed-flow state machine ARN: set TIMED_FLOW_STATE_MACHINE_ARN")
     return start_execution(machine, name, state)
@@ -66,15 +68,15 @@ def run_step(state: dict[str, Any], state_machine_arn: str | None = None) -> dic
     _running_machine.set(state_machine_arn)
     handler = _REGISTRY.get(state.get("flow", ""))
     if handler is None:
-        return {**state, "outcome": "failed", "reason": f"unknown flow {state.get('flow')!r}"}
+        return {**state, "outcome": Outcome.FAILED, "reason": f"unknown flow {state.get('flow')!r}"}
     result = handler(state)
-    if result.outcome == "exited":
+    if result.outcome is Outcome.EXITED:
         _record_exit(state, result)
     last = {"outcome": result.outcome, "reason": result.reason, **result.data}
-    if result.outcome in ("deferred", "next") and result.wake_at is not None:
+    if result.outcome in (Outcome.DEFERRED, Outcome.NEXT) and result.wake_at is not None:
         return {
             **state,
-            "outcome": "wait",
+            "outcome": Outcome.WAIT,
             "wake_at": clock.to_iso(result.wake_at),
             "step": result.next_step or state["step"],
             "last": last,
@@ -83,16 +85,13 @@ def run_step(state: dict[str, Any], state_machine_arn: str | None = None) -> dic
 
 
 def _record_exit(state: dict[str, Any], result: FlowResult) -> None:
-    from huike.config.flows import DEFAULTS, flow_settings
     from huike.sending.service import record_exit
-    from huike.store import repository
+    from huike.store.tenants import get_tenant
 
-    flow_name = state.get("notice") or state["flow"]
-    tenant = repository.get_tenant(state["tenant_id"])
-    purpose = flow_settings(tenant.flows, flow_name)["purpose"] if flow_name in DEFAULTS else "transactional"
+    flow_name = state.get(DEFERRED_NOTICE) or state["flow"]
     subject = result.data.get("send_subject", state["subject_id"])
     step = result.data.get("send_step", state["step"])
-    record_exit(tenant, flow_name, purpose, subject, step, result.reason or "exit condition met")
+    record_exit(get_tenant(state["tenant_id"]), flow_name, subject, step, result.reason or "exit condition met")
 
 
 def _load_flows() -> None:

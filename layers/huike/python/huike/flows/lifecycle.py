@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from huike.store import repository
-from huike.store.models import Order
+from huike.core import clock
+from huike.core.enums import FlowName, OrderStatus
+from huike.store import customers as customer_store
+from huike.store import tenants
+from huike.store.orders import Order, order_from_stream_image
 
 # (attribute that becomes set, transition) in lifecycle order
 TRANSITIONS = (
@@ -21,13 +24,6 @@ TRANSITIONS = (
     ("cancelled_at", "cancelled"),
     ("refunded_at", "refunded"),
 )
-
-
-def order_from_image(image: dict[str, Any] | None) -> Order | None:
-    if not image:
-        return None
-    order = Order.from_raw_data(image)
-    return order
 
 
 def transitions(old: Order | None, new: Order) -> list[str]:
@@ -42,35 +38,38 @@ def on_order_change(old_image: dict[str, Any] | None, new_image: dict[str, Any] 
     """Act on the transitions an order change contains; returns what was done (for logs)."""
     from huike.flows import customers, orders
 
-    new = order_from_image(new_image)
+    new = order_from_stream_image(new_image)
     if new is None:
         return []
-    old = order_from_image(old_image)
+    old = order_from_stream_image(old_image)
     happened = transitions(old, new)
     if not happened:
         return []
-    tenant = repository.get_tenant(new.tenant_id)
+    tenant = tenants.get_tenant(new.tenant_id)
     done: list[str] = []
     for transition in happened:
-        if transition == "created" and new.status == "pending" and orders.start_unpaid_reminder(tenant, new):
+        if transition == "created" and new.status is OrderStatus.PENDING and orders.start_unpaid_reminder(tenant, new):
             done.append("unpaid_reminder scheduled")
         elif transition == "paid":
             if new.customer_id:
-                customer = repository.record_paid_order(tenant.tenant_id, new.customer_id, new)
+                placed = new.placed_at or new.paid_at or clock.now()
+                customer = customer_store.record_paid_order(
+                    tenant.tenant_id, new.customer_id, new.order_id, new.total_price, placed
+                )
                 customers.start_win_back(tenant, customer)
                 done.append("customer stats, win_back scheduled")
-            if new.status == "paid":
-                orders.notify(tenant, new, "payment_confirmation")
+            if new.status is OrderStatus.PAID:
+                orders.notify(tenant, new, FlowName.PAYMENT_CONFIRMATION)
                 orders.start_delayed_shipment_check(tenant, new)
                 done.append("payment_confirmation")
-        elif transition == "shipped" and new.status == "shipped":
-            orders.notify(tenant, new, "shipping_notice")
+        elif transition == "shipped" and new.status is OrderStatus.SHIPPED:
+            orders.notify(tenant, new, FlowName.SHIPPING_NOTICE)
             done.append("shipping_notice")
-        elif transition == "delivered" and new.status == "delivered":
-            orders.notify(tenant, new, "delivery_notice")
+        elif transition == "delivered" and new.status is OrderStatus.DELIVERED:
+            orders.notify(tenant, new, FlowName.DELIVERY_NOTICE)
             orders.start_review_invite(tenant, new)
             done.append("delivery_notice, review_invite scheduled")
         elif transition == "refunded":
-            orders.notify(tenant, new, "refund_care")
+            orders.notify(tenant, new, FlowName.REFUND_CARE)
             done.append("refund_care")
     return done

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from huike.config.flows import flow_settings
-from huike.core import clock
+from huike.config.tenant import TenantConfig
+from huike.core import clock, keys
+from huike.core.enums import DEFERRED_NOTICE, FlowName, OrderStatus, Outcome
 from huike.flows import FlowResult, flow, schedule
 from huike.sending.service import SendOutcome, SendRequest, send
 from huike.sending.templates import format_amount
-from huike.store import repository
-from huike.store.models import Order, Tenant
+from huike.store import customers as customer_store
+from huike.store import orders as order_store
+from huike.store import tenants
+from huike.store.orders import Order
 
-NOTICES = ("payment_confirmation", "shipping_notice", "delivery_notice", "refund_care")
+CONTINUING = (Outcome.SENT, Outcome.SKIPPED, Outcome.DUPLICATE)
 
 
 def order_context(order: Order) -> dict[str, Any]:
@@ -31,142 +34,138 @@ def order_context(order: Order) -> dict[str, Any]:
 
 
 def send_for_order(
-    tenant: Tenant,
+    tenant: TenantConfig,
     order: Order,
-    flow_name: str,
+    flow_name: FlowName,
     step: str,
     template: str | None = None,
     extra_context: dict[str, Any] | None = None,
 ) -> SendOutcome:
-    settings = flow_settings(tenant.flows, flow_name)
-    customer = repository.get_customer(tenant.tenant_id, order.customer_id) if order.customer_id else None
+    customer = customer_store.get_customer(tenant.tenant_id, order.customer_id) if order.customer_id else None
     items = order.line_items or []
     return send(
         SendRequest(
             tenant=tenant,
             customer=customer,
             flow=flow_name,
-            purpose=settings["purpose"],
             subject_id=order.order_id,
             step=step,
-            channels=list(settings["channels"]),
+            settings=tenant.flows.of(flow_name),
             context={**order_context(order), **(extra_context or {})},
             template=template,
             locale_hints=(order.locale,),
-            flow_settings=settings,
             media_urls=[i["image_url"] for i in items if i.get("image_url")][:1],
         )
     )
 
 
-def _as_result(outcome: SendOutcome) -> FlowResult:
+def as_result(outcome: SendOutcome) -> FlowResult:
     data = {"channel": outcome.channel, "message_id": outcome.message_id}
     return FlowResult(outcome.outcome, outcome.reason, wake_at=outcome.retry_at, data=data)
 
 
-def _load(state: dict[str, Any]) -> tuple[Tenant, Order | None]:
-    tenant = repository.get_tenant(state["tenant_id"])
-    return tenant, repository.get_order(state["tenant_id"], state.get("order_id") or state["subject_id"])
+def _load(state: dict[str, Any]) -> tuple[TenantConfig, Order | None]:
+    tenant = tenants.get_tenant(state["tenant_id"])
+    return tenant, order_store.get_order(state["tenant_id"], state.get("order_id") or state["subject_id"])
 
 
 # -- immediate notices -------------------------------------------------------------------------
-def notify(tenant: Tenant, order: Order, notice: str) -> SendOutcome | None:
+def notify(tenant: TenantConfig, order: Order, notice: FlowName) -> SendOutcome | None:
     """Send a transactional notice now; a quiet-hours deferral is handed to the timed flow."""
-    if not flow_settings(tenant.flows, notice)["enabled"]:
+    if not tenant.flows.of(notice).enabled:
         return None
     outcome = send_for_order(tenant, order, notice, "1")
-    if outcome.outcome == "deferred" and outcome.retry_at is not None:
-        schedule(tenant.tenant_id, "notice", order.order_id, outcome.retry_at, notice, notice=notice)
+    if outcome.outcome is Outcome.DEFERRED and outcome.retry_at is not None:
+        schedule(tenant.tenant_id, DEFERRED_NOTICE, order.order_id, outcome.retry_at, notice, notice=notice)
     return outcome
 
 
-@flow("notice")
+@flow(DEFERRED_NOTICE)
 def deferred_notice(state: dict[str, Any]) -> FlowResult:
     tenant, order = _load(state)
     if order is None:
-        return FlowResult("exited", "order-not-found")
-    return _as_result(send_for_order(tenant, order, state["notice"], "1"))
+        return FlowResult(Outcome.EXITED, "order-not-found")
+    return as_result(send_for_order(tenant, order, FlowName(state[DEFERRED_NOTICE]), "1"))
 
 
 # -- unpaid-order reminder (催付) ----------------------------------------------------------------
-def plan_unpaid_reminder(tenant: Tenant, order: Order) -> Any:
-    settings = flow_settings(tenant.flows, "unpaid_reminder")
-    if not settings["enabled"] or order.status != "pending" or order.placed_at is None:
+def plan_unpaid_reminder(tenant: TenantConfig, order: Order) -> datetime | None:
+    settings = tenant.flows.unpaid_reminder
+    if not settings.enabled or order.status is not OrderStatus.PENDING or order.placed_at is None:
         return None
-    remind_at = order.placed_at + timedelta(minutes=float(settings["delay_minutes"]))
+    remind_at = order.placed_at + timedelta(minutes=settings.delay_minutes)
     due_at = order.payment_due_at
     if due_at is not None and (due_at <= clock.now() or remind_at >= due_at):
         return None
     return remind_at
 
 
-def start_unpaid_reminder(tenant: Tenant, order: Order) -> bool:
+def start_unpaid_reminder(tenant: TenantConfig, order: Order) -> bool:
     remind_at = plan_unpaid_reminder(tenant, order)
     if remind_at is None:
         return False
-    schedule(tenant.tenant_id, "unpaid_reminder", order.order_id, remind_at)
+    schedule(tenant.tenant_id, FlowName.UNPAID_REMINDER, order.order_id, remind_at)
     return True
 
 
-@flow("unpaid_reminder")
+@flow(FlowName.UNPAID_REMINDER)
 def unpaid_reminder(state: dict[str, Any]) -> FlowResult:
     tenant, order = _load(state)
     if order is None:
-        return FlowResult("exited", "order-not-found")
-    if order.status != "pending":
-        return FlowResult("exited", f"order-{order.status}")
+        return FlowResult(Outcome.EXITED, "order-not-found")
+    if order.status is not OrderStatus.PENDING:
+        return FlowResult(Outcome.EXITED, f"order-{order.status}")
     if order.payment_due_at is not None and clock.now() >= order.payment_due_at:
-        return FlowResult("exited", "payment-window-closed")
-    settings = flow_settings(tenant.flows, "unpaid_reminder")
+        return FlowResult(Outcome.EXITED, "payment-window-closed")
+    settings = tenant.flows.unpaid_reminder
     step = state["step"]
     template = "unpaid_reminder_final" if step == "2" else "unpaid_reminder"
-    result = _as_result(send_for_order(tenant, order, "unpaid_reminder", step, template))
-    if step == "1" and result.outcome in ("sent", "skipped", "duplicate") and settings["second_touch"]:
-        due_at = order.payment_due_at
-        if due_at is not None:
-            second = due_at - timedelta(hours=float(settings["second_touch_hours_before_close"]))
-            if second > clock.now():
-                return FlowResult("next", result.reason, wake_at=second, next_step="2", data=result.data)
+    result = as_result(send_for_order(tenant, order, FlowName.UNPAID_REMINDER, step, template))
+    if step == "1" and result.outcome in CONTINUING and settings.second_touch and order.payment_due_at is not None:
+        second = order.payment_due_at - timedelta(hours=settings.second_touch_hours_before_close)
+        if second > clock.now():
+            return FlowResult(Outcome.NEXT, result.reason, wake_at=second, next_step="2", data=result.data)
     return result
 
 
 # -- delayed-shipment apology ----------------------------------------------------------------
-def start_delayed_shipment_check(tenant: Tenant, order: Order) -> None:
-    settings = flow_settings(tenant.flows, "delayed_shipment")
-    if settings["enabled"] and order.paid_at is not None and order.shipped_at is None:
-        due = order.paid_at + timedelta(hours=float(settings["promise_hours"]))
+def start_delayed_shipment_check(tenant: TenantConfig, order: Order) -> None:
+    settings = tenant.flows.delayed_shipment
+    if settings.enabled and order.paid_at is not None and order.shipped_at is None:
+        due = order.paid_at + timedelta(hours=settings.promise_hours)
         if due > clock.now():
-            schedule(tenant.tenant_id, "delayed_shipment", order.order_id, due)
+            schedule(tenant.tenant_id, FlowName.DELAYED_SHIPMENT, order.order_id, due)
 
 
-@flow("delayed_shipment")
+@flow(FlowName.DELAYED_SHIPMENT)
 def delayed_shipment(state: dict[str, Any]) -> FlowResult:
     tenant, order = _load(state)
     if order is None:
-        return FlowResult("exited", "order-not-found")
-    if order.status != "paid":
-        return FlowResult("exited", f"order-{order.status}")
-    return _as_result(send_for_order(tenant, order, "delayed_shipment", state["step"]))
+        return FlowResult(Outcome.EXITED, "order-not-found")
+    if order.status is not OrderStatus.PAID:
+        return FlowResult(Outcome.EXITED, f"order-{order.status}")
+    return as_result(send_for_order(tenant, order, FlowName.DELAYED_SHIPMENT, state["step"]))
 
 
 # -- review invite -------------------------------------------------------------------------------
-def start_review_invite(tenant: Tenant, order: Order) -> None:
-    settings = flow_settings(tenant.flows, "review_invite")
-    if settings["enabled"] and order.delivered_at is not None and order.customer_id:
-        due = order.delivered_at + timedelta(days=float(settings["delay_days"]))
-        schedule(tenant.tenant_id, "review_invite", order.order_id, due)
-        repository.reserve_marketing(tenant.tenant_id, order.customer_id, f"review_invite#{order.order_id}", due)
+def start_review_invite(tenant: TenantConfig, order: Order) -> None:
+    settings = tenant.flows.review_invite
+    if settings.enabled and order.delivered_at is not None and order.customer_id:
+        due = order.delivered_at + timedelta(days=settings.delay_days)
+        schedule(tenant.tenant_id, FlowName.REVIEW_INVITE, order.order_id, due)
+        key = keys.reservation_key(FlowName.REVIEW_INVITE, order.order_id)
+        customer_store.reserve_marketing(tenant.tenant_id, order.customer_id, key, due)
 
 
-@flow("review_invite")
+@flow(FlowName.REVIEW_INVITE)
 def review_invite(state: dict[str, Any]) -> FlowResult:
     tenant, order = _load(state)
     if order is None:
-        return FlowResult("exited", "order-not-found")
-    if order.status in ("refunded", "cancelled"):
-        return FlowResult("exited", f"order-{order.status}")
-    settings = flow_settings(tenant.flows, "review_invite")
-    review_link = settings.get("review_url") or order.payment_url or ""
-    return _as_result(
-        send_for_order(tenant, order, "review_invite", state["step"], extra_context={"review_link": review_link})
+        return FlowResult(Outcome.EXITED, "order-not-found")
+    if order.status in (OrderStatus.REFUNDED, OrderStatus.CANCELLED):
+        return FlowResult(Outcome.EXITED, f"order-{order.status}")
+    settings = tenant.flows.review_invite
+    review_link = settings.review_url or tenant.settings.links.review_url or order.payment_url or ""
+    return as_result(
+        send_for_order(tenant, order, FlowName.REVIEW_INVITE, state["step"], extra_context={"review_link": review_link})
     )

@@ -12,14 +12,16 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from huike.config.flows import flow_settings
-from huike.core import clock
+from huike.config.tenant import TenantConfig
+from huike.core import clock, keys
 from huike.core.caches import process_cache
+from huike.core.enums import FlowName
 from huike.core.errors import BadRequest, Unauthorized
 from huike.core.events import Event
 from huike.ingest import signatures
-from huike.store import repository
-from huike.store.models import Tenant
+from huike.store import carts as cart_store
+from huike.store import orders as order_store
+from huike.store.tenants import get_tenant
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
@@ -37,20 +39,14 @@ def _required_header(headers: Mapping[str, str], name: str) -> str:
     return value.strip()
 
 
-def _secret(tenant: Tenant, source: str) -> str:
-    return str((tenant.webhook_secrets or {}).get(source, ""))
-
-
 def receive_shopify(
     tenant_id: str, headers: Mapping[str, str], raw_body: bytes, lambda_context: Any = None
 ) -> dict[str, Any]:
     """Verify and apply one Shopify delivery. Raises NotFound / Unauthorized / BadRequest."""
     from huike.ingest.platforms import shopify
 
-    tenant = repository.get_tenant(tenant_id)
-    if not signatures.verify_base64_hmac(
-        _secret(tenant, "shopify"), raw_body, _header(headers, "X-Shopify-Hmac-Sha256")
-    ):
+    tenant = get_tenant(tenant_id)
+    if not signatures.verify_base64_hmac(tenant.secret("shopify"), raw_body, _header(headers, "X-Shopify-Hmac-Sha256")):
         raise Unauthorized("invalid X-Shopify-Hmac-Sha256 signature")
     topic = _required_header(headers, "X-Shopify-Topic")
     webhook_id = _required_header(headers, "X-Shopify-Webhook-Id")
@@ -59,7 +55,7 @@ def receive_shopify(
     event = shopify.to_event(topic, webhook_id, triggered_at, payload)
     if event is None:
         return {"status": "ignored", "reason": f"topic {topic!r} is not used by Huike"}
-    return _apply_once(tenant, f"{tenant_id}:shopify:{webhook_id}", event, lambda_context)
+    return _apply_once(tenant, keys.delivery_key(tenant_id, "shopify", webhook_id), event, lambda_context)
 
 
 def receive_woocommerce(
@@ -67,11 +63,11 @@ def receive_woocommerce(
 ) -> dict[str, Any]:
     from huike.ingest.platforms import woocommerce
 
-    tenant = repository.get_tenant(tenant_id)
+    tenant = get_tenant(tenant_id)
     if woocommerce.is_ping(raw_body):  # sent when a webhook is saved, possibly unsigned; stores nothing
         return {"status": "ignored", "reason": "webhook ping"}
     if not signatures.verify_base64_hmac(
-        _secret(tenant, "woocommerce"), raw_body, _header(headers, "X-WC-Webhook-Signature")
+        tenant.secret("woocommerce"), raw_body, _header(headers, "X-WC-Webhook-Signature")
     ):
         raise Unauthorized("invalid X-WC-Webhook-Signature signature")
     topic = _required_header(headers, "X-WC-Webhook-Topic")
@@ -79,7 +75,7 @@ def receive_woocommerce(
     event = woocommerce.to_event(topic, delivery_id, _json(raw_body))
     if event is None:
         return {"status": "ignored", "reason": f"topic {topic!r} with this status is not used by Huike"}
-    return _apply_once(tenant, f"{tenant_id}:woocommerce:{delivery_id}", event, lambda_context)
+    return _apply_once(tenant, keys.delivery_key(tenant_id, "woocommerce", delivery_id), event, lambda_context)
 
 
 def receive_canonical(
@@ -87,43 +83,40 @@ def receive_canonical(
 ) -> dict[str, Any]:
     from huike.ingest.platforms import canonical
 
-    tenant = repository.get_tenant(tenant_id)
+    tenant = get_tenant(tenant_id)
     if not signatures.verify_canonical(
-        _secret(tenant, "events"), raw_body, _header(headers, "Huike-Signature"), clock.now().timestamp()
+        tenant.secret("events"), raw_body, _header(headers, "Huike-Signature"), clock.now().timestamp()
     ):
         raise Unauthorized("invalid or expired Huike-Signature (t=<unix>,v1=<hex>, 300 s tolerance)")
     event = canonical.to_event(_json(raw_body))
-    return _apply_once(tenant, f"{tenant_id}:events:{event.id}", event, lambda_context)
+    return _apply_once(tenant, keys.delivery_key(tenant_id, "events", event.id), event, lambda_context)
 
 
-def apply_event(tenant: Tenant, event: Event) -> dict[str, Any]:
+def apply_event(tenant: TenantConfig, event: Event) -> dict[str, Any]:
     """Store what the event says; start the flows the event itself begins."""
+    from huike.customers.profile import upsert_customer
     from huike.flows import customers as customer_flows
 
     result: dict[str, Any] = {"status": "accepted", "event": event.type}
-    reservation = _marketing_reservation(tenant, event)
     customer = None
     if event.customer is not None and _identifies_customer(event):
-        extra = reservation[1] if reservation else None
-        customer = repository.upsert_customer(tenant, event.customer, event.source, extra)
+        customer = upsert_customer(tenant, event.customer, event.source, _marketing_reservation(tenant, event))
         if event.customer.consents:
             result["consents_recorded"] = len(event.customer.consents)
+    customer_id = customer.customer_id if customer else None
     if event.order is not None:
-        window = float(flow_settings(tenant.flows, "unpaid_reminder")["payment_window_hours"])
-        order = repository.apply_order_event(tenant, event, customer.customer_id if customer else None, window)
+        window = tenant.flows.unpaid_reminder.payment_window_hours
+        order = order_store.apply_order_event(tenant.tenant_id, event, customer_id, window)
         result["order_status"] = order.status
     if event.cart is not None:
-        cart = repository.upsert_cart(tenant, event.cart, customer.customer_id if customer else None)
-        if customer is not None and cart.completed_at is None:
-            customer_flows.start_cart_abandonment(
-                tenant, cart.cart_id, customer.customer_id, cart.updated_at, reserve=False
-            )
-            result["flows_scheduled"] = ["cart_abandonment"]
-    if event.type == "product.viewed" and event.product is not None and customer is not None:
-        customer_flows.start_browse_abandonment(
-            tenant, customer.customer_id, event.product.model_dump(exclude_none=True), event.occurred_at, reserve=False
-        )
-        result["flows_scheduled"] = ["browse_abandonment"]
+        cart = cart_store.upsert_cart(tenant.tenant_id, event.cart, customer_id)
+        if customer_id is not None and cart.completed_at is None:
+            customer_flows.start_cart_abandonment(tenant, cart.cart_id, customer_id, cart.updated_at, reserve=False)
+            result["flows_scheduled"] = [FlowName.CART_ABANDONMENT]
+    if event.type == "product.viewed" and event.product is not None and customer_id is not None:
+        product = event.product.model_dump(exclude_none=True)
+        customer_flows.start_browse_abandonment(tenant, customer_id, product, event.occurred_at, reserve=False)
+        result["flows_scheduled"] = [FlowName.BROWSE_ABANDONMENT]
     if customer is not None and event.customer and event.customer.birthday:
         customer_flows.start_birthday(tenant, customer)
     return result
@@ -136,21 +129,18 @@ def _identifies_customer(event: Event) -> bool:
     return not (later_order_event and event.customer is not None and not event.customer.platform_id)
 
 
-def _marketing_reservation(tenant: Tenant, event: Event) -> tuple[str, list[Any]] | None:
-    """Cart and browse flows note their pending send on the customer in the same write."""
-    from datetime import timedelta
-
+def _marketing_reservation(tenant: TenantConfig, event: Event) -> tuple[str, datetime] | None:
+    """A cart's pending send is noted on the customer in the customer's own write. (Browse is
+    not: its subject needs the customer id, known only after the write; it is lowest priority.)"""
     if event.type == "cart.updated" and event.cart is not None:
-        delay = float(flow_settings(tenant.flows, "cart_abandonment")["delay_minutes"])
-        key, due = f"cart_abandonment#{event.cart.cart_id}", event.cart.updated_at + timedelta(minutes=delay)
-    elif event.type == "product.viewed" and event.product is not None and event.customer is not None:
-        return None  # the customer id is known only after the upsert; browse is lowest priority anyway
-    else:
-        return None
-    return key, [repository.reservation_action(key, due)]
+        from huike.flows.customers import cart_due
+
+        key = keys.reservation_key(FlowName.CART_ABANDONMENT, event.cart.cart_id)
+        return key, cart_due(tenant, event.cart.updated_at)
+    return None
 
 
-def _apply_once(tenant: Tenant, key: str, event: Event, lambda_context: Any) -> dict[str, Any]:
+def _apply_once(tenant: TenantConfig, key: str, event: Event, lambda_context: Any) -> dict[str, Any]:
     config, apply_once = _idempotency()
     if lambda_context is not None:
         config.register_lambda_context(lambda_context)
@@ -167,9 +157,12 @@ def _idempotency() -> tuple[Any, Callable[..., dict[str, Any]]]:
     )
 
     from huike.aws.clients import client
-    from huike.config.env import settings
+    from huike.config.env import environment
 
-    persistence = DynamoDBPersistenceLayer(table_name=settings().idempotency_table, boto3_client=client("dynamodb"))
+    table = environment().idempotency_table
+    if not table:
+        raise RuntimeError("IDEMPOTENCY_TABLE is not set: webhooks apply each delivery once through it")
+    persistence = DynamoDBPersistenceLayer(table_name=table, boto3_client=client("dynamodb"))
     config = IdempotencyConfig(event_key_jmespath="key", expires_after_seconds=7 * 24 * 3600)
 
     @idempotent_function(data_keyword_argument="delivery", persistence_store=persistence, config=config)

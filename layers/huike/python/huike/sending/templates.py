@@ -6,6 +6,7 @@ import functools
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from huike.config.flows import FlowSettings
 from huike.core.errors import BadRequest
 
 SUPPORTED_LOCALES = ("en", "zh-CN")
@@ -157,8 +158,6 @@ DEFAULT_TEMPLATES: dict[str, dict[str, dict[str, str]]] = {
     },
 }
 
-OPT_OUT_TEXT = {"en": "Reply STOP to opt out", "zh-CN": "回T退订"}
-
 CURRENCY_SYMBOLS = {"USD": "$", "CNY": "¥", "EUR": "€", "GBP": "£", "JPY": "¥", "HKD": "HK$"}
 
 
@@ -193,13 +192,11 @@ def _environment() -> Any:
     return SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
 
 
-def template_source(template: str, locale: str, part: str = "text", overrides: dict[str, Any] | None = None) -> str:
+def template_source(template: str, locale: str, part: str = "text", settings: FlowSettings | None = None) -> str:
     """The tenant's own template for the flow, locale and part, else Huike's default."""
-    custom = ((overrides or {}).get("templates") or {}).get(template, {}).get(locale)
-    if isinstance(custom, str) and part == "text":
+    custom = settings.template_override(template, locale, part) if settings is not None else None
+    if custom:
         return custom
-    if isinstance(custom, dict) and custom.get(part):
-        return str(custom[part])
     defaults = DEFAULT_TEMPLATES[template]
     return (defaults.get(locale) or defaults["en"])[part]
 

@@ -14,8 +14,9 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError
 
+from huike.core.enums import Channel
 from huike.core.errors import BadRequest
-from huike.core.events import CartData, Channel, ConsentData, CustomerData, Event, EventType, LineItem, OrderData
+from huike.core.events import CartData, ConsentData, CustomerData, Event, EventType, LineItem, OrderData
 from huike.ingest.platforms import describe
 
 TOPIC_EVENT_TYPES: dict[str, EventType] = {
@@ -332,8 +333,8 @@ def _consents(customer: _Customer) -> list[ConsentData]:
     statement either way, so it produces no entry."""
     consents = []
     channels: tuple[tuple[Channel, _Consent | None], ...] = (
-        ("email", customer.email_marketing_consent),
-        ("sms", customer.sms_marketing_consent),
+        (Channel.EMAIL, customer.email_marketing_consent),
+        (Channel.SMS, customer.sms_marketing_consent),
     )
     for channel, consent in channels:
         if consent is None or not consent.state:

@@ -1,0 +1,108 @@
+"""Every business key, id and name Huike formats. No key is formatted anywhere else.
+
+- send key          "<flow>#<subject>#<step>": the send ledger's sort key; sent at most once.
+- reservation key   "<flow>#<subject>": a scheduled marketing send noted on the customer.
+- subjects          an order id, a cart id, a customer id, "<customer>:<order>" (win-back),
+                    "<customer>:<product>" (browse abandonment).
+- execution names   deterministic, so scheduling the same wake-up twice is a no-op.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import datetime
+
+_SEPARATOR = "#"
+_EXECUTION_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+EXECUTION_NAME_MAX = 80
+
+
+# -- send ledger and marketing reservations ------------------------------------------------
+def send_key(flow: str, subject_id: str, step: str) -> str:
+    return f"{flow}{_SEPARATOR}{subject_id}{_SEPARATOR}{step}"
+
+
+def send_key_prefix(flow: str, subject_id: str) -> str:
+    """Every step's send key for one flow and subject starts with this."""
+    return f"{flow}{_SEPARATOR}{subject_id}{_SEPARATOR}"
+
+
+def reservation_key(flow: str, subject_id: str) -> str:
+    return f"{flow}{_SEPARATOR}{subject_id}"
+
+
+def flow_of(key: str) -> str:
+    """The flow a send or reservation key belongs to."""
+    return key.split(_SEPARATOR, 1)[0]
+
+
+# -- subjects and steps --------------------------------------------------------------------
+def win_back_subject(customer_id: str, order_id: str) -> str:
+    """A win-back cycle is named after the order that set its clock."""
+    return f"{customer_id}:{order_id}"
+
+
+def browse_subject(customer_id: str, product_id: str) -> str:
+    return f"{customer_id}:{product_id}"
+
+
+def day_step(moment: datetime) -> str:
+    """A step per calendar day (browse abandonment: one per product and day viewed)."""
+    return moment.strftime("%Y%m%d")
+
+
+def year_step(year: int) -> str:
+    return str(year)
+
+
+# -- customers -----------------------------------------------------------------------------
+def contact_customer_id(phone: str | None, email: str | None) -> str | None:
+    """The id of a customer first known only by a contact (no platform id)."""
+    if phone:
+        return f"phone-{phone}"
+    if email:
+        return f"email-{email.lower()}"
+    return None
+
+
+def platform_identity(customer_id: str) -> str:
+    return f"id:{customer_id}"
+
+
+def phone_identity(phone: str) -> str:
+    return f"phone:{phone}"
+
+
+def email_identity(email: str) -> str:
+    return f"email:{email.lower()}"
+
+
+# -- consent ledger ------------------------------------------------------------------------
+def consent_subject(customer_id: str | None, address: str | None) -> str:
+    """Whose statement: the customer, else the bare address (an SMS reply from a number)."""
+    return customer_id or f"address-{address}"
+
+
+def consent_entry_id(subject: str, at_iso: str, channel: str, unique: str) -> str:
+    """Sorted by subject then time; the unique part keeps two statements in one second apart."""
+    return f"{subject}{_SEPARATOR}{at_iso}{_SEPARATOR}{channel}{_SEPARATOR}{unique}"
+
+
+def consent_history_prefix(customer_id: str) -> str:
+    return f"{customer_id}{_SEPARATOR}"
+
+
+# -- webhook deliveries and executions -------------------------------------------------------
+def delivery_key(tenant_id: str, source: str, delivery_id: str) -> str:
+    """The idempotency key of one platform delivery."""
+    return f"{tenant_id}:{source}:{delivery_id}"
+
+
+def execution_name(*parts: str) -> str:
+    """A deterministic, valid execution name (<= 80 chars of [A-Za-z0-9_-])."""
+    name = "-".join(_EXECUTION_NAME_UNSAFE.sub("_", part) for part in parts)
+    if len(name) > EXECUTION_NAME_MAX:
+        digest = hashlib.sha256(name.encode()).hexdigest()[:16]
+        name = f"{name[: EXECUTION_NAME_MAX - 17]}-{digest}"
+    return name

@@ -1,0 +1,64 @@
+"""Customer profiles from events: normalise contacts, find who the event is about, write once.
+
+Merge rule: the platform's customer id when the event has one (no read); otherwise the customer
+already known by that phone, then by that email (one index query each, stopping at the first
+hit); otherwise a new id derived from the phone or email (keys.contact_customer_id).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from huike.config.tenant import TenantConfig
+from huike.core import keys
+from huike.core.events import CustomerData
+from huike.customers.identity import normalise_email, normalise_phone
+from huike.store import customers as store
+from huike.store.customers import Customer, ProfileWrite
+
+
+def resolve_customer_id(tenant_id: str, data: CustomerData, phone: str | None, email: str | None) -> str | None:
+    if data.platform_id:
+        return data.platform_id
+    if phone and (known := store.customer_id_by_phone(tenant_id, phone)):
+        return known
+    if email and (known := store.customer_id_by_email(tenant_id, email)):
+        return known
+    return keys.contact_customer_id(phone, email)
+
+
+def upsert_customer(
+    tenant: TenantConfig,
+    data: CustomerData,
+    source: str = "events",
+    reservation: tuple[str, datetime] | None = None,
+) -> Customer | None:
+    """Write what the event says about its customer; None when it identifies nobody.
+    `reservation` (key, due) notes a scheduled marketing send in the same write."""
+    phone = normalise_phone(data.phone, data.country or tenant.settings.country)
+    email = normalise_email(data.email)
+    customer_id = resolve_customer_id(
+        tenant.tenant_id, data, phone.e164 if phone else None, email.normalized if email else None
+    )
+    if customer_id is None:
+        return None
+    identities = {keys.platform_identity(customer_id)}
+    if phone:
+        identities.add(keys.phone_identity(phone.value))
+    if email:
+        identities.add(keys.email_identity(email.value))
+    profile = ProfileWrite(
+        first_name=data.first_name,
+        last_name=data.last_name,
+        locale=data.locale,
+        timezone=data.timezone,
+        country=data.country,
+        birthday=data.birthday.isoformat() if data.birthday else None,
+        phone=phone.value if phone else None,
+        phone_textable=phone.textable if phone else None,
+        phone_timezone=phone.timezone if phone else None,
+        email=email.value if email else None,
+        email_valid=email.valid if email else None,
+        identities=frozenset(identities),
+    )
+    return store.write_profile(tenant.tenant_id, customer_id, profile, data.consents, source, reservation)

@@ -1,0 +1,55 @@
+"""Table binding, done once: every model's Meta reads its table name from the environment when
+PynamoDB opens its connection, so no access function binds anything."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from typing import Any
+
+from pynamodb.models import Model
+
+from huike.config.env import environment
+from huike.core.caches import on_reset, process_cache
+
+MODELS: list[type[Model]] = []
+
+
+class BoundTable(type):
+    """Metaclass of a model's Meta: `table_name` is the environment field named `table_setting`."""
+
+    table_setting: str
+
+    @property
+    def table_name(cls) -> str:
+        return str(getattr(environment(), cls.table_setting))
+
+    @property
+    def region(cls) -> str:
+        # Read at class definition by PynamoDB (hasattr), so from os.environ, not the validated model.
+        return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+
+
+def register(model: type[Model]) -> type[Model]:
+    MODELS.append(model)
+    return model
+
+
+def _forget_connections() -> None:
+    for model in MODELS:
+        model._connection = None
+
+
+on_reset(_forget_connections)
+
+
+@process_cache
+def transaction_connection() -> Any:
+    """One PynamoDB connection (and botocore client) per container for transactions."""
+    from pynamodb.connection import Connection
+
+    return Connection(region=environment().region)
+
+
+def utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)

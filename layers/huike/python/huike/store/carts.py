@@ -1,0 +1,58 @@
+"""Carts (checkouts).
+
+Access patterns:
+  get / merge by (tenant_id, cart_id)     GetItem / UpdateItem  PK tenant_id, SK cart_id
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.attributes import JSONAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.models import Model
+
+from huike.core.events import CartData
+from huike.store.base import BoundTable, register, utc
+
+
+@register
+class Cart(Model):
+    class Meta(metaclass=BoundTable):
+        table_setting = "carts_table"
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    cart_id = UnicodeAttribute(range_key=True)
+    customer_id = UnicodeAttribute(null=True)
+    updated_at = UTCDateTimeAttribute()
+    recovery_url = UnicodeAttribute(null=True)
+    currency = UnicodeAttribute(null=True)
+    total_price = UnicodeAttribute(null=True)
+    completed_at = UTCDateTimeAttribute(null=True)
+    line_items = JSONAttribute(null=True)
+
+
+def upsert_cart(tenant_id: str, data: CartData, customer_id: str | None) -> Cart:
+    """Latest cart state wins."""
+    actions: list[Any] = [Cart.updated_at.set(utc(data.updated_at))]
+    for attribute, value in (
+        (Cart.customer_id, customer_id),
+        (Cart.recovery_url, data.recovery_url),
+        (Cart.currency, data.currency),
+        (Cart.total_price, data.total_price),
+    ):
+        if value:
+            actions.append(attribute.set(value))
+    if data.completed_at is not None:
+        actions.append(Cart.completed_at.set(utc(data.completed_at)))
+    if data.line_items:
+        actions.append(Cart.line_items.set([item.model_dump(exclude_none=True) for item in data.line_items]))
+    cart = Cart(tenant_id, data.cart_id)
+    cart.update(actions=actions)
+    return cart
+
+
+def get_cart(tenant_id: str, cart_id: str) -> Cart | None:
+    try:
+        return Cart.get(tenant_id, cart_id)
+    except Cart.DoesNotExist:
+        return None

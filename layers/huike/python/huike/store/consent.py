@@ -1,0 +1,133 @@
+"""Consent ledger (append-only history) and suppressions.
+
+Access patterns:
+  ConsentEntry  append                               PutItem / in the customer's TransactWriteItems
+                a customer's history                 Query PK tenant_id, SK begins_with "<customer_id>#"
+                (SK entry_id = "<customer or address-...>#<at>#<channel>#<unique>", keys.consent_entry_id)
+  Suppression   get by (tenant_id, address)          GetItem  PK tenant_id, SK address
+                several candidate addresses          BatchGetItem (one call per send decision)
+                suppress / lift                      PutItem / DeleteItem
+                address = E.164 number or lower-cased email
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    JSONAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.models import Model
+
+from huike.core import clock, keys
+from huike.core.enums import Purpose
+from huike.core.events import ConsentData
+from huike.store.base import BoundTable, register, utc
+
+
+@register
+class ConsentEntry(Model):
+    class Meta(metaclass=BoundTable):
+        table_setting = "consent_ledger_table"
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    entry_id = UnicodeAttribute(range_key=True)
+    customer_id = UnicodeAttribute(null=True)
+    address = UnicodeAttribute(null=True)
+    channel = UnicodeAttribute()
+    purpose = UnicodeAttribute()
+    granted = BooleanAttribute()
+    at = UTCDateTimeAttribute()
+    recorded_at = UTCDateTimeAttribute()
+    source = UnicodeAttribute()
+    wording = UnicodeAttribute(null=True)
+    proof = JSONAttribute(null=True)
+
+
+@register
+class Suppression(Model):
+    class Meta(metaclass=BoundTable):
+        table_setting = "suppressions_table"
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    address = UnicodeAttribute(range_key=True)
+    reason = UnicodeAttribute()  # SuppressionReason
+    source = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    detail = UnicodeAttribute(null=True)
+
+
+# -- consent ledger ---------------------------------------------------------------------------
+def consent_entries(
+    tenant_id: str, customer_id: str | None, address: str | None, consents: Iterable[ConsentData], source: str
+) -> list[ConsentEntry]:
+    now = clock.now()
+    subject = keys.consent_subject(customer_id, address)
+    entries = []
+    for consent in consents:
+        at = utc(consent.at) if consent.at else now
+        entries.append(
+            ConsentEntry(
+                tenant_id,
+                # A statement is never overwritten, even by another in the same second.
+                keys.consent_entry_id(subject, clock.to_iso(at), consent.channel, uuid.uuid4().hex[:12]),
+                customer_id=customer_id,
+                address=address,
+                channel=consent.channel,
+                purpose=Purpose.MARKETING,
+                granted=consent.granted,
+                at=at,
+                recorded_at=now,
+                source=source,
+                wording=consent.wording,
+                proof=consent.proof or None,
+            )
+        )
+    return entries
+
+
+def record_consents(
+    tenant_id: str, customer_id: str | None, address: str | None, consents: list[ConsentData], source: str
+) -> None:
+    """Append consent statements to the ledger (one BatchWriteItem)."""
+    with ConsentEntry.batch_write() as batch:
+        for entry in consent_entries(tenant_id, customer_id, address, consents, source):
+            batch.save(entry)
+
+
+def consent_history(tenant_id: str, customer_id: str) -> list[ConsentEntry]:
+    return list(
+        ConsentEntry.query(tenant_id, ConsentEntry.entry_id.startswith(keys.consent_history_prefix(customer_id)))
+    )
+
+
+# -- suppressions -------------------------------------------------------------------------------
+def get_suppression(tenant_id: str, address: str) -> Suppression | None:
+    try:
+        return Suppression.get(tenant_id, address.lower())
+    except Suppression.DoesNotExist:
+        return None
+
+
+def suppressed_among(tenant_id: str, addresses: Iterable[str]) -> frozenset[str]:
+    """Which of these addresses are suppressed (no call when there are none to ask about)."""
+    wanted = sorted({address.lower() for address in addresses})
+    if not wanted:
+        return frozenset()
+    if len(wanted) == 1:
+        return frozenset(wanted) if get_suppression(tenant_id, wanted[0]) is not None else frozenset()
+    found: Any = Suppression.batch_get([(tenant_id, address) for address in wanted])
+    return frozenset(item.address for item in found)
+
+
+def suppress(tenant_id: str, address: str, reason: str, source: str, detail: str | None = None) -> None:
+    Suppression(tenant_id, address.lower(), reason=reason, source=source, at=clock.now(), detail=detail).save()
+
+
+def unsuppress(tenant_id: str, address: str) -> None:
+    Suppression(tenant_id, address.lower()).delete()

@@ -1,0 +1,301 @@
+"""Customers: profile, contacts, current consent, order stats, marketing sends and reservations.
+
+Access patterns:
+  get / update by (tenant_id, customer_id)     GetItem / UpdateItem  PK tenant_id, SK customer_id
+  the customer known by a phone number         Query GSI phone-index (PK phone, SK tenant_id), keys only
+  the customer known by an email address       Query GSI email-index (PK email, SK tenant_id), keys only
+  profile + consent state + ledger entries     TransactWriteItems (state and history never disagree)
+
+Bounded lists on the item: `marketing_sends` keeps the last 7 days; `marketing_pending` holds one
+entry per scheduled marketing send and is released when it is sent or passed over.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    JSONAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+
+from huike.core import clock
+from huike.core.enums import Channel
+from huike.core.events import ConsentData
+from huike.store.base import BoundTable, register, transaction_connection, utc
+from huike.store.consent import consent_entries
+
+MARKETING_HISTORY = timedelta(days=7)
+
+
+class PhoneIndex(GlobalSecondaryIndex["Customer"]):
+    class Meta:
+        index_name = "phone-index"
+        projection = KeysOnlyProjection()
+
+    phone = UnicodeAttribute(hash_key=True)
+    tenant_id = UnicodeAttribute(range_key=True)
+
+
+class EmailIndex(GlobalSecondaryIndex["Customer"]):
+    class Meta:
+        index_name = "email-index"
+        projection = KeysOnlyProjection()
+
+    email = UnicodeAttribute(hash_key=True)
+    tenant_id = UnicodeAttribute(range_key=True)
+
+
+class PendingSend(MapAttribute[str, Any]):
+    key = UnicodeAttribute()  # keys.reservation_key
+    due = UnicodeAttribute()
+
+
+@register
+class Customer(Model):
+    class Meta(metaclass=BoundTable):
+        table_setting = "customers_table"
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    customer_id = UnicodeAttribute(range_key=True)
+    identities = UnicodeSetAttribute(null=True)
+    first_name = UnicodeAttribute(null=True)
+    last_name = UnicodeAttribute(null=True)
+    phone = UnicodeAttribute(null=True)
+    phone_index = PhoneIndex()
+    email_index = EmailIndex()
+    phone_textable = BooleanAttribute(null=True)
+    phone_timezone = UnicodeAttribute(null=True)
+    email = UnicodeAttribute(null=True)
+    email_valid = BooleanAttribute(null=True)
+    locale = UnicodeAttribute(null=True)
+    timezone = UnicodeAttribute(null=True)
+    country = UnicodeAttribute(null=True)
+    birthday = UnicodeAttribute(null=True)  # YYYY-MM-DD
+    opted_out_channels = UnicodeSetAttribute(null=True)
+    # Current marketing consent per channel: {"granted": bool, "at": iso, "source": str}.
+    # The full history (wording, proof) is in the consent ledger.
+    sms_consent = JSONAttribute(null=True)
+    mms_consent = JSONAttribute(null=True)
+    email_consent = JSONAttribute(null=True)
+    order_count = NumberAttribute(null=True)
+    total_spent = NumberAttribute(null=True)
+    first_order_at = UTCDateTimeAttribute(null=True)
+    last_order_at = UTCDateTimeAttribute(null=True)
+    last_order_id = UnicodeAttribute(null=True)
+    # Marketing sends of the last 7 days, for frequency caps: [{"at", "channel", "flow"}]
+    marketing_sends = JSONAttribute(null=True)
+    # Marketing flows scheduled for this customer, for cap priority. A list, so a reservation can
+    # be appended in the same UpdateItem that creates the customer (list_append(if_not_exists)).
+    marketing_pending = ListAttribute(of=PendingSend, null=True)
+    created_at = UTCDateTimeAttribute(null=True)
+    updated_at = UTCDateTimeAttribute(null=True)
+
+    def pending_sends(self) -> dict[str, datetime]:
+        return {entry.key: clock.parse_iso(entry.due) for entry in self.marketing_pending or []}
+
+    def consent_state(self, channel: str) -> dict[str, Any] | None:
+        state: dict[str, Any] | None = getattr(self, _CONSENT_ATTRIBUTE[Channel(channel)].attr_name)
+        return state
+
+    def has_marketing_consent(self, channel: str) -> bool:
+        entry = self.consent_state(channel)
+        if channel == Channel.MMS and entry is None:
+            entry = self.sms_consent  # consent to marketing texts covers picture messages
+        return bool(entry and entry.get("granted"))
+
+    @property
+    def mean_order_interval_days(self) -> float | None:
+        if not self.order_count or self.order_count < 2 or not self.first_order_at or not self.last_order_at:
+            return None
+        return (self.last_order_at - self.first_order_at).total_seconds() / 86400 / (self.order_count - 1)
+
+
+_CONSENT_ATTRIBUTE = {
+    Channel.SMS: Customer.sms_consent,
+    Channel.MMS: Customer.mms_consent,
+    Channel.EMAIL: Customer.email_consent,
+}
+
+
+@dataclass(frozen=True)
+class ProfileWrite:
+    """What one event says about a customer, already normalised (customers.profile builds it)."""
+
+    first_name: str | None = None
+    last_name: str | None = None
+    locale: str | None = None
+    timezone: str | None = None
+    country: str | None = None
+    birthday: str | None = None
+    phone: str | None = None
+    phone_textable: bool | None = None
+    phone_timezone: str | None = None
+    email: str | None = None
+    email_valid: bool | None = None
+    identities: frozenset[str] = field(default_factory=frozenset)
+
+
+def get_customer(tenant_id: str, customer_id: str) -> Customer | None:
+    try:
+        return Customer.get(tenant_id, customer_id)
+    except Customer.DoesNotExist:
+        return None
+
+
+def customer_id_by_phone(tenant_id: str, phone: str) -> str | None:
+    known = next(iter(Customer.phone_index.query(phone, Customer.tenant_id == tenant_id, limit=1)), None)
+    return str(known.customer_id) if known is not None else None
+
+
+def customer_id_by_email(tenant_id: str, email: str) -> str | None:
+    known = next(iter(Customer.email_index.query(email, Customer.tenant_id == tenant_id, limit=1)), None)
+    return str(known.customer_id) if known is not None else None
+
+
+def write_profile(
+    tenant_id: str,
+    customer_id: str,
+    profile: ProfileWrite,
+    consents: list[ConsentData],
+    source: str,
+    reservation: tuple[str, datetime] | None = None,
+) -> Customer:
+    """One write: profile fields are overwritten by the newest event and identities added. Consent
+    statements set the current marketing consent per channel and are appended to the consent
+    ledger in the same TransactWriteItems, so state and history cannot disagree. Returns the
+    customer as stored after the write."""
+    now = clock.now()
+    values: dict[Any, Any] = {
+        attribute: value
+        for attribute, value in (
+            (Customer.first_name, profile.first_name),
+            (Customer.last_name, profile.last_name),
+            (Customer.locale, profile.locale),
+            (Customer.timezone, profile.timezone),
+            (Customer.country, profile.country),
+            (Customer.birthday, profile.birthday),
+            (Customer.phone, profile.phone),
+            (Customer.phone_textable, profile.phone_textable),
+            (Customer.phone_timezone, profile.phone_timezone),
+            (Customer.email, profile.email),
+            (Customer.email_valid, profile.email_valid),
+        )
+        if value is not None and value != ""
+    }
+    values[Customer.updated_at] = now
+    known = get_customer(tenant_id, customer_id) if consents else None
+    for consent in _newer_than_known(known, consents):
+        values[_CONSENT_ATTRIBUTE[Channel(consent.channel)]] = _consent_state(consent, source)
+    actions: list[Any] = [attribute.set(value) for attribute, value in values.items()]
+    actions += [Customer.created_at.set(Customer.created_at | now), Customer.identities.add(set(profile.identities))]
+    if reservation is not None:
+        actions.append(_reservation_action(*reservation))
+    customer = Customer(tenant_id, customer_id)
+    if not consents:
+        customer.update(actions=actions)  # returns ALL_NEW into `customer`
+        return customer
+    from pynamodb.transactions import TransactWrite
+
+    address = profile.phone or profile.email
+    with TransactWrite(connection=transaction_connection()) as transaction:
+        transaction.update(customer, actions=actions)
+        for entry in consent_entries(tenant_id, customer_id, address, consents, source):
+            transaction.save(entry)
+    # A transaction returns no item: the customer as read just before, with this write applied.
+    after = known or Customer(tenant_id, customer_id, created_at=now)
+    for attribute, value in values.items():
+        setattr(after, attribute.attr_name, value)
+    after.identities = set(after.identities or set()) | set(profile.identities)
+    if reservation is not None:
+        after.marketing_pending = [*(after.marketing_pending or []), _pending(*reservation)]
+    return after
+
+
+def _consent_state(consent: ConsentData, source: str) -> dict[str, Any]:
+    at = clock.to_iso(utc(consent.at)) if consent.at else clock.to_iso(clock.now())
+    return {"granted": consent.granted, "at": at, "source": source}
+
+
+def _newer_than_known(known: Customer | None, consents: list[ConsentData]) -> list[ConsentData]:
+    """Statements that may change the current consent: not older than the one already held.
+    (All of them still go to the ledger; a late, stale statement must not undo a withdrawal.)"""
+    if known is None:
+        return consents
+    newer = []
+    for consent in consents:
+        held = known.consent_state(consent.channel)
+        at = utc(consent.at) if consent.at else clock.now()
+        if not held or at >= clock.parse_iso(held["at"]):
+            newer.append(consent)
+    return newer
+
+
+def set_consent(customer: Customer, consent: ConsentData, source: str) -> None:
+    """Set the current marketing consent for one channel (the ledger entry is written apart)."""
+    attribute = _CONSENT_ATTRIBUTE[Channel(consent.channel)]
+    customer.update(actions=[attribute.set(_consent_state(consent, source))])
+
+
+# -- order stats -----------------------------------------------------------------------------
+def record_paid_order(
+    tenant_id: str, customer_id: str, order_id: str, total_price: str | None, placed: datetime
+) -> Customer:
+    """Order stats, maintained incrementally when an order is first seen paid."""
+    try:
+        amount = float(Decimal(total_price or "0"))
+    except InvalidOperation:
+        amount = 0.0
+    customer = Customer(tenant_id, customer_id)
+    customer.update(
+        actions=[
+            Customer.order_count.add(1),
+            Customer.total_spent.add(amount),
+            Customer.first_order_at.set(Customer.first_order_at | placed),
+            Customer.last_order_at.set(placed),
+            Customer.last_order_id.set(order_id),
+        ]
+    )
+    return customer
+
+
+# -- marketing reservations and sends (caps and priority) --------------------------------------
+def _pending(key: str, due: datetime) -> PendingSend:
+    return PendingSend(key=key, due=clock.to_iso(due))
+
+
+def _reservation_action(key: str, due: datetime) -> Any:
+    return Customer.marketing_pending.set((Customer.marketing_pending | []).append([_pending(key, due)]))
+
+
+def reserve_marketing(tenant_id: str, customer_id: str, key: str, due: datetime) -> None:
+    """Note a scheduled marketing send, so a lower-priority flow can yield to it under caps."""
+    Customer(tenant_id, customer_id).update(actions=[_reservation_action(key, due)])
+
+
+def note_marketing_send(customer: Customer, channel: str, flow: str, key: str, at: datetime) -> None:
+    """Keep the last 7 days of marketing sends on the customer and release the reservation."""
+    horizon = at - MARKETING_HISTORY
+    recent = [s for s in (customer.marketing_sends or []) if clock.parse_iso(s["at"]) > horizon]
+    recent.append({"at": clock.to_iso(at), "channel": channel, "flow": flow})
+    pending = [
+        entry for entry in customer.marketing_pending or [] if entry.key != key and clock.parse_iso(entry.due) > horizon
+    ]
+    customer.update(actions=[Customer.marketing_sends.set(recent), Customer.marketing_pending.set(pending)])
+
+
+def release_marketing(customer: Customer, key: str) -> None:
+    pending = customer.marketing_pending or []
+    if any(entry.key == key for entry in pending):
+        customer.update(actions=[Customer.marketing_pending.set([e for e in pending if e.key != key])])

@@ -1,0 +1,136 @@
+"""Orders.
+
+Access patterns:
+  get / merge an event by (tenant_id, order_id)   GetItem / UpdateItem  PK tenant_id, SK order_id
+  changes                                         stream NEW_AND_OLD_IMAGES -> the lifecycle function,
+                                                  which acts once on each status transition
+
+Status is derived from first-seen timestamps (if_not_exists), so deliveries converge to the same
+state whatever order they arrive in.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from pynamodb.attributes import JSONAttribute, ListAttribute, MapAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.models import Model
+
+from huike.core import clock
+from huike.core.enums import OrderStatus
+from huike.core.events import Event
+from huike.store.base import BoundTable, register, utc
+
+
+class TimelineEntry(MapAttribute[str, Any]):
+    event = UnicodeAttribute()
+    at = UnicodeAttribute()
+    received_at = UnicodeAttribute()
+
+
+@register
+class Order(Model):
+    class Meta(metaclass=BoundTable):
+        table_setting = "orders_table"
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    order_id = UnicodeAttribute(range_key=True)
+    platform = UnicodeAttribute(null=True)
+    name = UnicodeAttribute(null=True)
+    customer_id = UnicodeAttribute(null=True)
+    currency = UnicodeAttribute(null=True)
+    total_price = UnicodeAttribute(null=True)
+    payment_url = UnicodeAttribute(null=True)
+    locale = UnicodeAttribute(null=True)
+    placed_at = UTCDateTimeAttribute(null=True)
+    paid_at = UTCDateTimeAttribute(null=True)
+    cancelled_at = UTCDateTimeAttribute(null=True)
+    refunded_at = UTCDateTimeAttribute(null=True)
+    shipped_at = UTCDateTimeAttribute(null=True)
+    delivered_at = UTCDateTimeAttribute(null=True)
+    payment_due_at = UTCDateTimeAttribute(null=True)
+    tracking_number = UnicodeAttribute(null=True)
+    tracking_url = UnicodeAttribute(null=True)
+    carrier = UnicodeAttribute(null=True)
+    cart_id = UnicodeAttribute(null=True)
+    line_items = JSONAttribute(null=True)
+    timeline = ListAttribute(of=TimelineEntry, null=True)
+    updated_at = UTCDateTimeAttribute(null=True)
+
+    @property
+    def status(self) -> OrderStatus:
+        """Derived from timestamps, so events converge whatever order they arrive in."""
+        for moment, status in (
+            (self.refunded_at, OrderStatus.REFUNDED),
+            (self.cancelled_at, OrderStatus.CANCELLED),
+            (self.delivered_at, OrderStatus.DELIVERED),
+            (self.shipped_at, OrderStatus.SHIPPED),
+            (self.paid_at, OrderStatus.PAID),
+            (self.placed_at, OrderStatus.PENDING),
+        ):
+            if moment is not None:
+                return status
+        return OrderStatus.UNKNOWN
+
+
+def get_order(tenant_id: str, order_id: str) -> Order | None:
+    try:
+        return Order.get(tenant_id, order_id)
+    except Order.DoesNotExist:
+        return None
+
+
+def order_from_stream_image(image: dict[str, Any] | None) -> Order | None:
+    """An order from a stream record's image (DynamoDB JSON)."""
+    return Order.from_raw_data(image) if image else None
+
+
+def apply_order_event(tenant_id: str, event: Event, customer_id: str | None, payment_window_hours: float) -> Order:
+    """One UpdateItem returning the merged order."""
+    assert event.order is not None
+    data = event.order
+    now = clock.now()
+    entry = TimelineEntry(event=event.type, at=clock.to_iso(event.occurred_at), received_at=clock.to_iso(now))
+    actions: list[Any] = [
+        Order.platform.set(event.source),
+        Order.timeline.set((Order.timeline | []).append([entry])),
+        Order.updated_at.set(now),
+    ]
+    if data.created_at is not None:
+        placed = utc(data.created_at)
+        actions += [
+            Order.placed_at.set(Order.placed_at | placed),
+            Order.payment_due_at.set(Order.payment_due_at | placed + timedelta(hours=payment_window_hours)),
+        ]
+    if customer_id:
+        # The first identity wins: a fulfillment echoing only an email must not re-point the order.
+        actions.append(Order.customer_id.set(Order.customer_id | customer_id))
+    for attribute, value in (
+        (Order.name, data.name),
+        (Order.currency, data.currency),
+        (Order.total_price, data.total_price),
+        (Order.payment_url, data.payment_url),
+        (Order.locale, data.locale),
+        (Order.tracking_number, data.tracking_number),
+        (Order.tracking_url, data.tracking_url),
+        (Order.carrier, data.carrier),
+        (Order.cart_id, data.cart_id),
+    ):
+        if value:
+            actions.append(attribute.set(value))
+    if data.line_items:
+        actions.append(Order.line_items.set([item.model_dump(exclude_none=True) for item in data.line_items]))
+    timestamps: tuple[tuple[Any, datetime | None], ...] = (
+        (Order.paid_at, data.paid_at),
+        (Order.cancelled_at, data.cancelled_at),
+        (Order.refunded_at, data.refunded_at),
+        (Order.shipped_at, data.shipped_at),
+        (Order.delivered_at, data.delivered_at),
+    )
+    for attribute, moment in timestamps:
+        if moment is not None:
+            actions.append(attribute.set(attribute | utc(moment)))
+    order = Order(tenant_id, data.order_id)
+    order.update(actions=actions)
+    return order

@@ -1,0 +1,102 @@
+"""The send ledger: one record per business key, every decision with its reason.
+
+Access patterns:
+  get / claim by (tenant_id, send_key)     GetItem / conditional PutItem  PK tenant_id, SK send_key
+                                           send_key = keys.send_key(flow, subject, step)
+  one flow's records for one subject       Query PK tenant_id, SK begins_with keys.send_key_prefix
+  by provider message id                   Query GSI message_id-index (bounces, the local outbox)
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from huike.core.enums import REDECIDABLE_STATUSES, SendStatus
+from huike.store.base import BoundTable, register
+
+
+class MessageIdIndex(GlobalSecondaryIndex["SendRecord"]):
+    class Meta:
+        index_name = "message_id-index"
+        projection = AllProjection()
+
+    message_id = UnicodeAttribute(hash_key=True)
+
+
+@register
+class SendRecord(Model):
+    class Meta(metaclass=BoundTable):
+        table_setting = "send_ledger_table"
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    send_key = UnicodeAttribute(range_key=True)
+    flow = UnicodeAttribute()
+    purpose = UnicodeAttribute()
+    status = UnicodeAttribute()  # SendStatus
+    reason = UnicodeAttribute(null=True)
+    detail = UnicodeAttribute(null=True)
+    channel = UnicodeAttribute(null=True)
+    recipient = UnicodeAttribute(null=True)
+    customer_id = UnicodeAttribute(null=True)
+    message_id = UnicodeAttribute(null=True)
+    message_id_index = MessageIdIndex()
+    body = UnicodeAttribute(null=True)
+    deferred_until = UTCDateTimeAttribute(null=True)
+    attempts = NumberAttribute(default=0)
+    decided_at = UTCDateTimeAttribute()
+    sent_at = UTCDateTimeAttribute(null=True)
+
+
+def send_record(tenant_id: str, send_key: str) -> SendRecord | None:
+    try:
+        return SendRecord.get(tenant_id, send_key)
+    except SendRecord.DoesNotExist:
+        return None
+
+
+def claim_send(record: SendRecord) -> bool:
+    """Write a ledger decision unless the key was already decided for good.
+
+    A key can be re-decided only while it is deferred or failed with a definite error; any other
+    record (sending, sent, skipped) wins, which is what makes a business key send at most once.
+    """
+    from pynamodb.exceptions import PutError
+
+    condition = SendRecord.send_key.does_not_exist() | SendRecord.status.is_in(*REDECIDABLE_STATUSES)
+    try:
+        record.save(condition=condition)
+    except PutError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def mark_sent(record: SendRecord, channel: str, recipient: str, message_id: str, body: str, sent_at: datetime) -> None:
+    record.update(
+        actions=[
+            SendRecord.status.set(SendStatus.SENT),
+            SendRecord.channel.set(channel),
+            SendRecord.recipient.set(recipient),
+            SendRecord.message_id.set(message_id),
+            SendRecord.body.set(body),
+            SendRecord.sent_at.set(sent_at),
+        ]
+    )
+
+
+def mark_failed(record: SendRecord, reason: str) -> None:
+    record.update(actions=[SendRecord.status.set(SendStatus.FAILED), SendRecord.reason.set(reason)])
+
+
+def sends_by_message_id(message_id: str) -> list[SendRecord]:
+    return list(SendRecord.message_id_index.query(message_id))
+
+
+def sends_for(tenant_id: str, key_prefix: str) -> list[SendRecord]:
+    """Ledger records whose business key starts with a prefix (one flow for one subject)."""
+    return list(SendRecord.query(tenant_id, SendRecord.send_key.startswith(key_prefix)))

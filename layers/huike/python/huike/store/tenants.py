@@ -1,0 +1,102 @@
+"""Tenants.
+
+Access patterns:
+  get by tenant_id                                GetItem   PK tenant_id
+  by SMS origination number (inbound replies)     Query     GSI sms_number-index (PK sms_number)
+  create, never overwriting                       PutItem   condition attribute_not_exists
+
+The item holds the settings (TenantSettings) and flow overrides as validated JSON; `sms_number`
+is copied out of the settings to a top-level attribute because the index needs it there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+from pynamodb.attributes import JSONAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from huike.config.flows import FlowsConfig
+from huike.config.tenant import TenantConfig, TenantSettings
+from huike.config.validation import load_lenient
+from huike.core import clock
+from huike.core.errors import NotFound
+from huike.store.base import BoundTable, register
+
+
+class SmsNumberIndex(GlobalSecondaryIndex["Tenant"]):
+    class Meta:
+        index_name = "sms_number-index"
+        projection = AllProjection()
+
+    sms_number = UnicodeAttribute(hash_key=True)
+
+
+@register
+class Tenant(Model):
+    class Meta(metaclass=BoundTable):
+        table_setting = "tenants_table"
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute()
+    api_key_hash = UnicodeAttribute()
+    webhook_secrets = JSONAttribute(default=dict)
+    sms_number = UnicodeAttribute(null=True)
+    sms_number_index = SmsNumberIndex()
+    settings = JSONAttribute(default=dict)
+    flows = JSONAttribute(default=dict)
+    created_at = UTCDateTimeAttribute()
+
+
+def get_tenant(tenant_id: str) -> TenantConfig:
+    try:
+        return _config(Tenant.get(tenant_id))
+    except Tenant.DoesNotExist:
+        raise NotFound(f"unknown tenant {tenant_id!r}") from None
+
+
+def tenant_by_sms_number(number: str) -> TenantConfig | None:
+    item = next(iter(Tenant.sms_number_index.query(number, limit=1)), None)
+    return _config(item) if item is not None else None
+
+
+def create_tenant(
+    tenant_id: str,
+    *,
+    name: str,
+    api_key: str,
+    webhook_secrets: Mapping[str, str],
+    settings: TenantSettings | Mapping[str, Any] | None = None,
+    flows: Mapping[str, Any] | None = None,
+) -> TenantConfig:
+    """Create a tenant; settings and flow overrides are validated first (pydantic.ValidationError
+    with field paths), and only a hash of the API key is stored."""
+    typed = settings if isinstance(settings, TenantSettings) else TenantSettings.model_validate(settings or {})
+    overrides = dict(flows or {})
+    FlowsConfig.validated(overrides)
+    item = Tenant(
+        tenant_id,
+        name=name,
+        api_key_hash=hashlib.sha256(api_key.encode()).hexdigest(),
+        webhook_secrets=dict(webhook_secrets),
+        sms_number=typed.sender.sms_number,
+        settings=typed.model_dump(mode="json", exclude_defaults=True),
+        flows=overrides,
+        created_at=clock.now(),
+    )
+    item.save(condition=Tenant.tenant_id.does_not_exist())
+    return _config(item)
+
+
+def _config(item: Tenant) -> TenantConfig:
+    return TenantConfig(
+        tenant_id=item.tenant_id,
+        name=item.name,
+        api_key_hash=item.api_key_hash,
+        settings=load_lenient(TenantSettings, item.settings, f"tenant {item.tenant_id} settings"),
+        flows=FlowsConfig.loaded(item.flows),
+        webhook_secrets=dict(item.webhook_secrets or {}),
+    )
