@@ -67,6 +67,8 @@ def require_pinned_version() -> None:
 
 # -- Step Functions: Wait states on the virtual clock ---------------------------------------------
 _installed: dict[str, Any] = {}
+# moto's own methods the Wait patch replaced, by "Class.method" (for the compat test's checks).
+REPLACED: dict[str, Any] = {}
 
 
 def install_wait_patch(clock: WaitClock) -> None:
@@ -98,6 +100,8 @@ def install_wait_patch(clock: WaitClock) -> None:
         now = _installed["clock"].now().replace(tzinfo=None)  # moto parses to naive UTC
         return int((moment - now).total_seconds())
 
+    REPLACED["WaitFunction._wait_interval"] = wait_function.WaitFunction._wait_interval
+    REPLACED["Timestamp._get_wait_seconds"] = timestamp.Timestamp._get_wait_seconds
     wait_function.WaitFunction._wait_interval = wait_interval  # type: ignore[method-assign]
     timestamp.Timestamp._get_wait_seconds = timestamp_wait_seconds  # type: ignore[method-assign]
     _installed["patched"] = True
