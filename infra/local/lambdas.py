@@ -14,6 +14,7 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import unquote
 
+from infra.local import moto_compat
 from infra.local.template import REGION, ROOT, FunctionSpec
 
 LAYER_PATH = ROOT / "layers" / "huike" / "python"
@@ -67,15 +68,12 @@ class LambdaHost:
 
     # -- Step Functions lambda:invoke ------------------------------------------------
     def answer_invoke(self, request: Any, **_: Any) -> Any:
-        from botocore.awsrequest import AWSResponse
-        from moto.core.botocore_stubber import MockRawResponse
-
         function_ref = unquote(request.url.split("/functions/", 1)[1].split("/invocations", 1)[0])
         spec = self.by_name.get(function_ref)
         if spec is None:
             body = json.dumps({"Type": "User", "Message": f"Function not found: {function_ref}"}).encode()
             headers = {"x-amzn-errortype": "ResourceNotFoundException"}
-            return AWSResponse(request.url, 404, headers, MockRawResponse(body))
+            return moto_compat.aws_response(request.url, 404, headers, body)
         raw = request.body or b"{}"
         payload = json.loads(raw.decode() if isinstance(raw, bytes) else raw)
         headers = {"Content-Type": "application/json", "X-Amz-Executed-Version": "$LATEST"}
@@ -91,11 +89,13 @@ class LambdaHost:
                 }
             ).encode()
             headers["X-Amz-Function-Error"] = "Unhandled"
-        return AWSResponse(request.url, 200, headers, MockRawResponse(body))
+        return moto_compat.aws_response(request.url, 200, headers, body)
 
     def route_step_function_invokes(self) -> None:
         """Register on the default boto3 session, which moto's executor builds clients from."""
         import boto3
 
         boto3.setup_default_session(region_name=REGION)
-        boto3.DEFAULT_SESSION.events.register_first("before-send.lambda.Invoke", self.answer_invoke)  # type: ignore[union-attr]
+        session = boto3.DEFAULT_SESSION
+        assert session is not None
+        session.events.register_first("before-send.lambda.Invoke", self.answer_invoke)

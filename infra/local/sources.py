@@ -1,20 +1,21 @@
 """Event sources AWS would run for us: DynamoDB stream -> Lambda (event source mapping) and
 SNS -> Lambda subscriptions, both read from template.yaml and delivered in AWS's own formats.
-Plus the emulation gap for MMS: moto has no pinpoint-sms-voice-v2, so SendMediaMessage fails
-the way an unsupported destination does and the send path's fallback runs."""
+
+Each pump is given what it uses (the template, the Lambda host, the clock); none knows the
+runtime that composes them."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import threading
 import uuid
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
-from infra.local.template import ACCOUNT_ID, REGION
-
-if TYPE_CHECKING:
-    from infra.local.runtime import LocalRuntime
+from infra.local.lambdas import LambdaHost
+from infra.local.template import ACCOUNT_ID, REGION, LocalTemplate
 
 LOG = logging.getLogger("huike.local")
 STREAMS_ENDPOINT = f"https://streams.dynamodb.{REGION}.amazonaws.com"
@@ -25,8 +26,9 @@ class StreamPump:
     """Reads each table stream a function subscribes to and invokes the function with batches,
     honouring ReportBatchItemFailures (failed records are delivered again)."""
 
-    def __init__(self, runtime: LocalRuntime) -> None:
-        self.runtime = runtime
+    def __init__(self, template: LocalTemplate, lambdas: LambdaHost) -> None:
+        self.template = template
+        self.lambdas = lambdas
         self._iterators: dict[str, str] = {}
         self._pending: dict[str, list[dict[str, Any]]] = {}
         self._attempts: dict[str, int] = {}
@@ -39,8 +41,8 @@ class StreamPump:
         streams = boto3.client("dynamodbstreams", region_name=REGION, endpoint_url=STREAMS_ENDPOINT)
         self._iterators.clear()
         self._pending.clear()
-        for source in self.runtime.template.stream_sources():
-            table = self.runtime.template.physical_name(source.table)
+        for source in self.template.stream_sources():
+            table = self.template.physical_name(source.table)
             stream_arn = dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
             shard = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"][0]["ShardId"]
             iterator = streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard, ShardIteratorType="LATEST")
@@ -54,7 +56,7 @@ class StreamPump:
         delivered = 0
         with self._lock:
             streams = boto3.client("dynamodbstreams", region_name=REGION, endpoint_url=STREAMS_ENDPOINT)
-            for source in self.runtime.template.stream_sources():
+            for source in self.template.stream_sources():
                 while True:
                     response = streams.get_records(ShardIterator=self._iterators[source.function])
                     self._iterators[source.function] = response["NextShardIterator"]
@@ -68,7 +70,7 @@ class StreamPump:
         return delivered
 
     def _deliver(self, function: str, table: str, records: list[dict[str, Any]]) -> None:
-        stream_arn = f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{self.runtime.template.physical_name(table)}/stream"
+        stream_arn = f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{self.template.physical_name(table)}/stream"
         event_records = [
             {**record, "eventSourceARN": stream_arn, "awsRegion": REGION, "eventSource": "aws:dynamodb"}
             for record in records
@@ -79,7 +81,7 @@ class StreamPump:
                 if value is not None and not isinstance(value, int | float):
                     record["dynamodb"][key] = value.timestamp()
         try:
-            result = self.runtime.lambdas.invoke(function, {"Records": event_records}) or {}
+            result = self.lambdas.invoke(function, {"Records": event_records}) or {}
             failures = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
         except Exception:
             LOG.exception("stream batch failed in %s", function)
@@ -100,60 +102,47 @@ class StreamPump:
         self._pending[function] = retry + self._pending[function]
 
 
-def deliver_to_subscribers(runtime: LocalRuntime, topic_logical_id: str, message: dict[str, Any]) -> str:
-    """Publish to the emulated topic, then hand the SNS envelope to each subscribed function."""
-    import boto3
+class TopicDelivery:
+    """SNS -> Lambda: publish to the emulated topic, then hand the SNS envelope to each function
+    the template subscribes to it."""
 
-    topic_arn = runtime.template.arn(topic_logical_id)
-    body = json.dumps(message)
-    message_id = boto3.client("sns", region_name=REGION).publish(TopicArn=topic_arn, Message=body)["MessageId"]
-    now = runtime.clock.now()
-    for subscription in runtime.template.topic_subscriptions():
-        if subscription.topic != topic_logical_id:
-            continue
-        event = {
-            "Records": [
-                {
-                    "EventSource": "aws:sns",
-                    "EventVersion": "1.0",
-                    "EventSubscriptionArn": f"{topic_arn}:{uuid.uuid4()}",
-                    "Sns": {
-                        "Type": "Notification",
-                        "MessageId": message_id,
-                        "TopicArn": topic_arn,
-                        "Subject": None,
-                        "Message": body,
-                        "Timestamp": now.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-                        "SignatureVersion": "1",
-                        "Signature": "local",
-                        "SigningCertUrl": "https://sns.local/cert.pem",
-                        "UnsubscribeUrl": "https://sns.local/unsubscribe",
-                        "MessageAttributes": {},
-                    },
-                }
-            ]
-        }
-        runtime.lambdas.invoke(subscription.function, event)
-    return message_id
+    def __init__(self, template: LocalTemplate, lambdas: LambdaHost, now: Callable[[], dt.datetime]) -> None:
+        self.template = template
+        self.lambdas = lambdas
+        self._now = now
 
+    def publish(self, topic_logical_id: str, message: dict[str, Any]) -> str:
+        """Returns the SNS message id."""
+        import boto3
 
-def install_unsupported_mms() -> None:
-    """SendMediaMessage answers like a destination that cannot receive MMS."""
-    import boto3
-    from botocore.awsrequest import AWSResponse
-    from moto.core.botocore_stubber import MockRawResponse
-
-    def refuse(request: Any, **_: Any) -> Any:
-        body = json.dumps(
-            {
-                "__type": "ValidationException",
-                "Message": "MMS is not supported for this destination (local emulation)",
-                "Reason": "DESTINATION_COUNTRY_BLOCKED",
+        topic_arn = self.template.arn(topic_logical_id)
+        body = json.dumps(message)
+        message_id: str = boto3.client("sns", region_name=REGION).publish(TopicArn=topic_arn, Message=body)["MessageId"]
+        now = self._now()
+        for subscription in self.template.topic_subscriptions():
+            if subscription.topic != topic_logical_id:
+                continue
+            event = {
+                "Records": [
+                    {
+                        "EventSource": "aws:sns",
+                        "EventVersion": "1.0",
+                        "EventSubscriptionArn": f"{topic_arn}:{uuid.uuid4()}",
+                        "Sns": {
+                            "Type": "Notification",
+                            "MessageId": message_id,
+                            "TopicArn": topic_arn,
+                            "Subject": None,
+                            "Message": body,
+                            "Timestamp": now.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                            "SignatureVersion": "1",
+                            "Signature": "local",
+                            "SigningCertUrl": "https://sns.local/cert.pem",
+                            "UnsubscribeUrl": "https://sns.local/unsubscribe",
+                            "MessageAttributes": {},
+                        },
+                    }
+                ]
             }
-        ).encode()
-        headers = {"x-amzn-ErrorType": "ValidationException", "Content-Type": "application/x-amz-json-1.0"}
-        return AWSResponse(request.url, 400, headers, MockRawResponse(body))
-
-    boto3.DEFAULT_SESSION.events.register_first(  # type: ignore[union-attr]
-        "before-send.pinpoint-sms-voice-v2.SendMediaMessage", refuse
-    )
+            self.lambdas.invoke(subscription.function, event)
+        return message_id

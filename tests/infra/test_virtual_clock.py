@@ -8,7 +8,7 @@ import json
 import boto3
 import moto
 
-from infra.local.clock import PINNED_MOTO_VERSION
+from infra.local.moto_compat import PINNED_MOTO_VERSION
 
 WAIT_A_DAY = {
     "StartAt": "WaitADay",

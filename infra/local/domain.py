@@ -1,0 +1,62 @@
+"""The domain calls the local runtime makes, each imported here and nowhere else in infra/local.
+
+The layer's package layout may change: a renamed domain module is renamed in this one file.
+Imports are deferred to the call, after the runtime has put the layer on sys.path and set the
+template's environment (the domain reads both when it is imported).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """What the outbox shows of a send-ledger record."""
+
+    tenant_id: str
+    flow: str | None
+    channel: str | None
+    sent_at: dt.datetime | None
+
+
+def reset_process_caches() -> None:
+    """Forget the domain's per-process caches (the environment changed under it)."""
+    from huike.core.caches import reset_process_caches as reset
+
+    reset()
+
+
+def use_clock(source: Callable[[], dt.datetime] | None) -> None:
+    """Install the handlers' clock source (None restores the wall clock)."""
+    from huike.core import clock
+
+    clock.use(source)
+
+
+def create_tenant(
+    tenant_id: str,
+    *,
+    name: str,
+    api_key: str,
+    webhook_secrets: dict[str, str],
+    settings: dict[str, Any],
+    flows: dict[str, Any],
+) -> None:
+    """Create a tenant; settings and flows are validated as the seller API validates them."""
+    from huike.store.tenants import create_tenant as create
+
+    create(tenant_id, name=name, api_key=api_key, webhook_secrets=webhook_secrets, settings=settings, flows=flows)
+
+
+def sends_by_message_id(message_id: str) -> list[LedgerEntry]:
+    """Send-ledger records of the message the provider accepted under `message_id`."""
+    from huike.store.sends import sends_by_message_id as sends
+
+    return [
+        LedgerEntry(tenant_id=record.tenant_id, flow=record.flow, channel=record.channel, sent_at=record.sent_at)
+        for record in sends(message_id)
+    ]

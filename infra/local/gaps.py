@@ -1,0 +1,34 @@
+"""Services moto does not emulate, answered the way AWS answers a request it cannot serve.
+
+MMS: moto has no pinpoint-sms-voice-v2, so SendMediaMessage fails the way an unsupported
+destination does and the send path's fallback runs.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from infra.local import moto_compat
+
+
+def refuse_mms(request: Any, **_: Any) -> Any:
+    """A botocore before-send hook: SendMediaMessage answers like a destination that cannot receive MMS."""
+    body = json.dumps(
+        {
+            "__type": "ValidationException",
+            "Message": "MMS is not supported for this destination (local emulation)",
+            "Reason": "DESTINATION_COUNTRY_BLOCKED",
+        }
+    ).encode()
+    headers = {"x-amzn-ErrorType": "ValidationException", "Content-Type": "application/x-amz-json-1.0"}
+    return moto_compat.aws_response(request.url, 400, headers, body)
+
+
+def install_unsupported_mms() -> None:
+    """Register refuse_mms on the default boto3 session, which the handlers' clients come from."""
+    import boto3
+
+    session = boto3.DEFAULT_SESSION
+    assert session is not None
+    session.events.register_first("before-send.pinpoint-sms-voice-v2.SendMediaMessage", refuse_mms)

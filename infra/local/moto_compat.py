@@ -1,0 +1,164 @@
+"""The one module that touches moto's internals (pinned: moto==5.2.5).
+
+Everything the local runtime needs from moto beyond its public API (`mock_aws` and boto3 calls)
+is here, as small functions returning plain values: the Wait-state patch that makes executions
+wait on the virtual clock, the Step Functions executions, the SMS and email moto recorded, and
+the raw response type botocore hooks answer with. tests/infra/test_moto_compat.py checks every
+attribute used below, so a moto upgrade fails that test first: re-check this module, then move
+the pin here and in pyproject.toml together.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from infra.local.template import ACCOUNT_ID, REGION
+
+PINNED_MOTO_VERSION = "5.2.5"
+
+
+class WaitClock(Protocol):
+    """What the Wait-state patch needs from the virtual clock."""
+
+    def now(self) -> dt.datetime: ...
+
+    def wait_until(self, deadline: dt.datetime, keep_waiting: Callable[[], bool]) -> None: ...
+
+
+@dataclass(frozen=True)
+class ExecutionSnapshot:
+    name: str
+    arn: str
+    state_machine_arn: str
+    status: str | None  # None: created, its worker not started yet
+    input: Any
+
+
+@dataclass(frozen=True)
+class SentSms:
+    message_id: str
+    phone_number: str
+    body: str
+
+
+@dataclass(frozen=True)
+class SentEmail:
+    message_id: str
+    raw: str  # the MIME message as sent (SESv2 SendEmail with Raw content)
+
+
+def installed_version() -> str:
+    import moto
+
+    return str(moto.__version__)
+
+
+def require_pinned_version() -> None:
+    found = installed_version()
+    if found != PINNED_MOTO_VERSION:
+        raise RuntimeError(
+            f"infra/local/moto_compat.py relies on moto {PINNED_MOTO_VERSION}'s internals; "
+            f"found moto {found}: re-check the module before changing the pin"
+        )
+
+
+# -- Step Functions: Wait states on the virtual clock ---------------------------------------------
+_installed: dict[str, Any] = {}
+# moto's own methods the Wait patch replaced, by "Class.method" (for the compat test's checks).
+REPLACED: dict[str, Any] = {}
+
+
+def install_wait_patch(clock: WaitClock) -> None:
+    """Make moto's Wait states read `clock` (idempotent; the latest clock wins).
+
+    moto's executor sleeps in WaitFunction._wait_interval and measures Timestamp waits against
+    datetime.now(). Both are replaced so that a Wait blocks until the virtual clock reaches its
+    deadline (or the execution stops). Nothing else in the executor is touched.
+    """
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEventException
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function import timestamp, wait_function
+
+    require_pinned_version()
+    _installed["clock"] = clock
+    if _installed.get("patched"):
+        return
+
+    def wait_interval(self: Any, env: Any, wait_seconds: int) -> None:
+        active: WaitClock = _installed["clock"]
+        deadline = active.now() + dt.timedelta(seconds=max(wait_seconds, 0))
+        active.wait_until(deadline, env.is_running)
+
+    def timestamp_wait_seconds(self: Any, env: Any) -> int:
+        self.string.eval(env=env)
+        timestamp_str: str = env.stack.pop()
+        moment = self._from_timestamp_string(timestamp=timestamp_str)
+        if moment is None:
+            raise FailureEventException(self._create_failure_event(env, timestamp_str))
+        now = _installed["clock"].now().replace(tzinfo=None)  # moto parses to naive UTC
+        return int((moment - now).total_seconds())
+
+    REPLACED["WaitFunction._wait_interval"] = wait_function.WaitFunction._wait_interval
+    REPLACED["Timestamp._get_wait_seconds"] = timestamp.Timestamp._get_wait_seconds
+    wait_function.WaitFunction._wait_interval = wait_interval  # type: ignore[method-assign]
+    timestamp.Timestamp._get_wait_seconds = timestamp_wait_seconds  # type: ignore[method-assign]
+    _installed["patched"] = True
+
+
+# -- Step Functions: executions -------------------------------------------------------------------
+def _stepfunctions_backend() -> Any:
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    return stepfunctions_parser_backends[ACCOUNT_ID][REGION]
+
+
+def executions() -> list[ExecutionSnapshot]:
+    """Every execution of every state machine, in start order per machine."""
+    return [
+        ExecutionSnapshot(
+            name=execution.name,
+            arn=execution.exec_arn,
+            state_machine_arn=execution.state_machine_arn,
+            status=execution.exec_status.value if execution.exec_status is not None else None,
+            input=execution.input_data,
+        )
+        for execution in list(_stepfunctions_backend()._get_executions())
+    ]
+
+
+def stop_running_executions() -> None:
+    backend = _stepfunctions_backend()
+    for execution in executions():
+        if execution.status == "RUNNING":
+            backend.stop_execution(execution.arn)
+
+
+# -- what moto recorded as sent -------------------------------------------------------------------
+def sent_sms() -> list[SentSms]:
+    """SMS published through SNS to a phone number, in send order."""
+    from moto.sns.models import sns_backends
+
+    messages: dict[str, tuple[str, str]] = sns_backends[ACCOUNT_ID][REGION].sms_messages
+    return [SentSms(message_id, phone, body) for message_id, (phone, body) in list(messages.items())]
+
+
+def sent_emails() -> list[SentEmail]:
+    """Raw emails SES accepted, in send order."""
+    from moto.ses.models import ses_backends
+
+    emails = []
+    for sent in list(ses_backends[ACCOUNT_ID][REGION].sent_messages):
+        raw = sent.raw_data
+        emails.append(SentEmail(str(sent.id), raw if isinstance(raw, str) else raw.decode()))
+    return emails
+
+
+# -- botocore hooks answering for moto ------------------------------------------------------------
+def aws_response(url: str, status: int, headers: dict[str, str], body: bytes) -> Any:
+    """A botocore AWSResponse a before-send hook can return in place of moto's answer."""
+    from botocore.awsrequest import AWSResponse
+    from moto.core.botocore_stubber import MockRawResponse
+
+    return AWSResponse(url, status, headers, MockRawResponse(body))

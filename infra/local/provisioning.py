@@ -1,0 +1,119 @@
+"""What CloudFormation and an operator would do: the process environment Lambda gives the handlers,
+the template's tables, state machines, topics and SES configuration sets on the emulated account,
+and a seeded tenant with its credentials."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from infra.local import domain
+from infra.local.lambdas import LAYER_PATH
+from infra.local.template import ACCOUNT_ID, REGION, LocalTemplate
+
+DEMO_TENANT_ID = "demo"
+
+
+@dataclass
+class TenantCredentials:
+    tenant_id: str
+    api_key: str
+    webhook_secrets: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"tenant_id": self.tenant_id, "api_key": self.api_key, "webhook_secrets": self.webhook_secrets}
+
+
+def set_process_environment(template: LocalTemplate) -> None:
+    """Fake AWS credentials, UTC, the layer on sys.path and every function's environment."""
+    os.environ.update(
+        {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_SESSION_TOKEN": "testing",
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+            "POWERTOOLS_TRACE_DISABLED": "1",
+            "POWERTOOLS_DEV": os.environ.get("POWERTOOLS_DEV", "0"),
+            "TZ": "UTC",
+        }
+    )
+    time.tzset()
+    os.environ.update(template.environment())
+    if str(LAYER_PATH) not in sys.path:
+        sys.path.insert(0, str(LAYER_PATH))
+
+
+def provision(template: LocalTemplate) -> None:
+    """Create the template's resources on the emulated account (moto must be started)."""
+    import boto3
+
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    for request in template.tables().values():
+        dynamodb.create_table(**request)
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    for machine in template.state_machines().values():
+        sfn.create_state_machine(
+            name=machine.name,
+            definition=machine.definition,
+            type=machine.sm_type,
+            roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/{machine.name}-role",
+        )
+    for topic in template.resources_of("AWS::SNS::Topic"):
+        boto3.client("sns", region_name=REGION).create_topic(Name=template.physical_name(topic))
+    for configuration_set in template.resources_of("AWS::SES::ConfigurationSet"):
+        boto3.client("sesv2", region_name=REGION).create_configuration_set(
+            ConfigurationSetName=template.physical_name(configuration_set)
+        )
+
+
+def seed_tenant(
+    tenant_id: str = DEMO_TENANT_ID,
+    *,
+    name: str = "Huike Demo Store",
+    timezone: str = "America/New_York",
+    country: str = "US",
+    locale: str = "en",
+    flows: dict[str, Any] | None = None,
+    sms_number: str | None = "+18335550100",
+    quiet_hours: dict[str, Any] | None = None,
+    settings: dict[str, Any] | None = None,
+) -> TenantCredentials:
+    """Create a tenant with fresh secrets and a verified SES sender identity. `settings` holds any
+    other tenant settings (caps, links, opt-out texts...), as the seller API would write them."""
+    import boto3
+
+    credentials = TenantCredentials(
+        tenant_id=tenant_id,
+        api_key=f"hk_{secrets.token_urlsafe(24)}",
+        webhook_secrets={kind: secrets.token_hex(24) for kind in ("shopify", "woocommerce", "events")},
+    )
+    sender_email = f"shop@{tenant_id}.example.com"
+    domain.create_tenant(
+        tenant_id,
+        name=name,
+        api_key=credentials.api_key,
+        webhook_secrets=credentials.webhook_secrets,
+        settings={
+            "timezone": timezone,
+            "country": country,
+            "locale": locale,
+            "sender": {"email": sender_email, "sms_number": sms_number},
+            "quiet_hours": quiet_hours or {},
+            **(settings or {}),
+        },
+        flows=flows or {},
+    )
+    boto3.client("sesv2", region_name=REGION).create_email_identity(EmailIdentity=sender_email)
+    return credentials
+
+
+def write_credentials(credentials: TenantCredentials, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(credentials.as_dict(), indent=2) + "\n", encoding="utf-8")

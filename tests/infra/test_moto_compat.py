@@ -1,0 +1,150 @@
+"""infra/local/moto_compat.py against the installed moto: the pin holds, and every private moto name
+the module relies on is there with the shape it expects. A moto upgrade fails here, by name,
+rather than somewhere in a flow test."""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+import json
+import time
+import tomllib
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import boto3
+import moto
+import pytest
+
+from infra.local import moto_compat
+from infra.local.template import ACCOUNT_ID, REGION
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def moto_original(cls: type, name: str) -> Any:
+    """moto's own method, whether or not a runtime has installed the Wait patch in this process."""
+    return moto_compat.REPLACED.get(f"{cls.__name__}.{name}", inspect.getattr_static(cls, name))
+
+
+def parameters(function: Any) -> list[str]:
+    return list(inspect.signature(function).parameters)
+
+
+def wait_for_status(execution_arn: str, status: str) -> None:
+    give_up = time.monotonic() + 10
+    while True:
+        [snapshot] = [e for e in moto_compat.executions() if e.arn == execution_arn]
+        if snapshot.status == status:
+            return
+        assert time.monotonic() < give_up, f"execution still {snapshot.status}, expected {status}"
+        time.sleep(0.01)
+
+
+# -- the pin --------------------------------------------------------------------------------------
+def test_the_installed_moto_is_the_pinned_version():
+    assert moto.__version__ == moto_compat.PINNED_MOTO_VERSION
+    moto_compat.require_pinned_version()
+
+
+def test_pyproject_pins_the_same_moto_version():
+    dev = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["dev"]
+    [requirement] = [r for r in dev if r.startswith("moto")]
+    assert requirement.endswith(f"=={moto_compat.PINNED_MOTO_VERSION}")
+
+
+def test_another_moto_version_is_refused(monkeypatch):
+    monkeypatch.setattr(moto, "__version__", "0.0.0")
+    with pytest.raises(RuntimeError, match=r"moto 5\.2\.5.*found moto 0\.0\.0"):
+        moto_compat.require_pinned_version()
+
+
+# -- the Wait patch's targets ---------------------------------------------------------------------
+def test_the_wait_patch_targets_have_the_shape_it_replaces():
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEventException
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function.timestamp import Timestamp
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+    from moto.stepfunctions.parser.asl.eval.environment import Environment
+
+    # Replaced: the executor calls _wait_interval(env=, wait_seconds=) and _get_wait_seconds(env=).
+    assert parameters(moto_original(WaitFunction, "_wait_interval")) == ["self", "env", "wait_seconds"]
+    assert parameters(moto_original(Timestamp, "_get_wait_seconds")) == ["self", "env"]
+    assert issubclass(Timestamp, WaitFunction)
+    # Used by the replacement for Timestamp waits.
+    assert "string" in Timestamp.__annotations__
+    assert isinstance(inspect.getattr_static(Timestamp, "_from_timestamp_string"), staticmethod)
+    assert parameters(Timestamp._from_timestamp_string) == ["timestamp"]
+    assert Timestamp._from_timestamp_string("2026-11-23T15:00:00Z") == dt.datetime(2026, 11, 23, 15, 0)  # naive UTC
+    assert parameters(Timestamp._create_failure_event) == ["self", "env", "timestamp_str"]
+    assert issubclass(FailureEventException, Exception)
+    assert callable(Environment.is_running)
+    assert "stack" in Environment.__annotations__
+
+
+def test_the_wait_patch_is_installed_by_a_runtime(runtime):
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function.timestamp import Timestamp
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+
+    assert set(moto_compat.REPLACED) == {"WaitFunction._wait_interval", "Timestamp._get_wait_seconds"}
+    assert WaitFunction._wait_interval is not moto_compat.REPLACED["WaitFunction._wait_interval"]
+    assert Timestamp._get_wait_seconds is not moto_compat.REPLACED["Timestamp._get_wait_seconds"]
+
+
+# -- the backends it reads ------------------------------------------------------------------------
+def test_the_stepfunctions_backend_is_the_parser_backend():
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend, stepfunctions_parser_backends
+
+    backend = stepfunctions_parser_backends[ACCOUNT_ID][REGION]
+    assert isinstance(backend, StepFunctionsParserBackend)
+    assert callable(backend._get_executions)
+    assert parameters(backend.stop_execution) == ["execution_arn"]
+
+
+def test_executions_are_read_and_stopped(runtime):
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    definition = {"StartAt": "Hold", "States": {"Hold": {"Type": "Wait", "Seconds": 3600, "End": True}}}
+    machine = sfn.create_state_machine(
+        name="compat-hold", definition=json.dumps(definition), roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/x"
+    )["stateMachineArn"]
+    arn = sfn.start_execution(stateMachineArn=machine, name="compat-1", input='{"n": 1}')["executionArn"]
+    runtime.wait_quiescent()
+
+    [snapshot] = [e for e in moto_compat.executions() if e.arn == arn]
+    assert snapshot == moto_compat.ExecutionSnapshot(
+        name="compat-1", arn=arn, state_machine_arn=machine, status="RUNNING", input={"n": 1}
+    )
+    moto_compat.stop_running_executions()
+    wait_for_status(arn, "ABORTED")
+    assert sfn.describe_execution(executionArn=arn)["status"] == "ABORTED"
+
+
+def test_sent_sms_are_read_from_sns(runtime):
+    message_id = boto3.client("sns", region_name=REGION).publish(PhoneNumber="+15025550134", Message="hello")[
+        "MessageId"
+    ]
+    assert moto_compat.SentSms(message_id, "+15025550134", "hello") in moto_compat.sent_sms()
+
+
+def test_sent_emails_are_read_from_ses(runtime):
+    sesv2 = boto3.client("sesv2", region_name=REGION)
+    sesv2.create_email_identity(EmailIdentity="shop@compat.example.com")
+    mime = EmailMessage()
+    mime["From"], mime["To"], mime["Subject"] = "shop@compat.example.com", "buyer@example.com", "Hi"
+    mime.set_content("hello")
+    message_id = sesv2.send_email(
+        FromEmailAddress="shop@compat.example.com",
+        Destination={"ToAddresses": ["buyer@example.com"]},
+        Content={"Raw": {"Data": mime.as_bytes()}},
+    )["MessageId"]
+
+    [sent] = [e for e in moto_compat.sent_emails() if e.message_id == message_id]
+    assert isinstance(sent.raw, str)
+    assert "Subject: Hi" in sent.raw
+
+
+def test_hooks_answer_with_a_response_botocore_reads():
+    response = moto_compat.aws_response("https://lambda.local/", 400, {"X-Test": "1"}, b'{"ok": false}')
+    assert response.status_code == 400
+    assert response.headers["X-Test"] == "1"
+    assert response.content == b'{"ok": false}'
