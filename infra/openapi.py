@@ -7,6 +7,7 @@ with the canonical event body (huike.core.events.Event) documented on /webhooks/
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any
 
@@ -22,7 +23,10 @@ def build() -> dict[str, Any]:
     from huike.ingest.platforms.canonical import OPENAPI_EXAMPLE
 
     host = LambdaHost(local_template().functions())
-    resolver = host.module(host.functions["WebhookFunction"]).app
+    webhook = host.functions["WebhookFunction"]
+    for name, value in webhook.environment.items():  # the handler validates its environment on import
+        os.environ.setdefault(name, value)
+    resolver = host.module(webhook).app
     spec: dict[str, Any] = json.loads(
         resolver.get_openapi_json_schema(
             title="Huike API",

@@ -14,7 +14,8 @@ import boto3
 import pytest
 
 from huike.ingest.signatures import canonical_signature
-from huike.store.models import Customer, Order
+from huike.store.customers import Customer
+from huike.store.orders import Order
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 

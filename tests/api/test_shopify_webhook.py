@@ -14,7 +14,9 @@ import boto3
 import pytest
 
 from huike.ingest.signatures import base64_hmac_sha256
-from huike.store.models import Customer, Order, SendRecord
+from huike.store.customers import Customer
+from huike.store.orders import Order
+from huike.store.sends import SendRecord
 from infra.local.template import REGION
 from tests.conftest import DAYTIME_UTC, shopify_order
 

@@ -20,19 +20,20 @@ def test_the_run_step_task_passes_the_running_machine_to_the_function():
 
 
 def test_a_step_schedules_on_the_machine_it_runs_on_without_the_environment_variable(runtime, tenant, monkeypatch):
-    from huike.config.env import settings
     from huike.core import clock
+    from huike.core.caches import reset_process_caches
     from huike.core.events import CustomerData
+    from huike.customers import profile
     from huike.flows import run_step
-    from huike.store import repository
+    from huike.store import tenants
 
-    customer = repository.upsert_customer(
-        repository.get_tenant("demo"),
+    customer = profile.upsert_customer(
+        tenants.get_tenant("demo"),
         CustomerData(platform_id="bday-1", phone="+15025550177", birthday=clock.now().date()),
     )
     machine = local_template().state_machines()["TimedFlowStateMachine"].arn
     monkeypatch.setenv("TIMED_FLOW_STATE_MACHINE_ARN", "")
-    settings.cache_clear()
+    reset_process_caches()
     try:
         state = {
             "flow": "birthday",
@@ -44,6 +45,6 @@ def test_a_step_schedules_on_the_machine_it_runs_on_without_the_environment_vari
         run_step(state, machine)
     finally:
         monkeypatch.undo()
-        settings.cache_clear()
+        reset_process_caches()
     next_year = str(clock.now().year + 1)
     assert [e["name"] for e in runtime.executions()] == [f"birthday-demo-bday-1-{next_year}"]

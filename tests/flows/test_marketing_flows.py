@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from huike.ingest.signatures import canonical_signature
-from huike.store.models import SendRecord
+from huike.store.sends import SendRecord
 from tests.conftest import DAYTIME_UTC
 
 BUYER_PHONE = "+15025550134"  # a New York number
@@ -294,7 +294,7 @@ def test_second_marketing_sms_within_24_hours_is_capped(runtime, events):
 
 
 def test_at_most_three_marketing_messages_per_rolling_week(runtime):
-    tenant = runtime.seed_tenant(flows={"caps": {"sms_hours": 1}})
+    tenant = runtime.seed_tenant(settings={"caps": {"sms_hours": 1}})
     events = Events(runtime, tenant)
     for index in range(1, 5):  # carts at 15:00, 17:00, 19:00, 21:00 UTC, each due an hour later
         events.cart(f"cart-{index}")

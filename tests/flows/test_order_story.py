@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from huike.store.models import ConsentEntry, SendRecord
+from huike.store.consent import ConsentEntry
+from huike.store.sends import SendRecord
 from infra.local.runtime import ApiResponse, LocalRuntime, TenantCredentials
 from tests.conftest import DAYTIME_UTC, ShopifyWebhooks, shopify_order
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from huike.store.models import SendRecord
+from huike.store.sends import SendRecord
 from tests.conftest import DAYTIME_UTC, shopify_order
 
 BUYER_PHONE = "+15025550134"

@@ -8,8 +8,9 @@ import tomllib
 from pathlib import Path
 
 import boto3
+import pytest
 
-from huike.store.models import ALL_MODELS
+from huike.store import all_models
 from infra.local.template import ROOT, local_template
 
 LAYER = ROOT / "layers" / "huike" / "python"
@@ -29,11 +30,8 @@ def test_runtime_creates_exactly_the_template_tables(runtime):
 
 
 def test_models_use_the_template_keys_and_tables(runtime):
-    from huike.store.models import bind_tables
-
-    bind_tables()
     tables = local_template().tables()
-    for model in ALL_MODELS:
+    for model in all_models():
         table_name = model.Meta.table_name
         [expected] = [t for t in tables.values() if t["TableName"] == table_name]
         key_schema = {k["KeyType"]: k["AttributeName"] for k in expected["KeySchema"]}
@@ -75,13 +73,38 @@ def test_no_hard_coded_resource_names():
             assert key not in properties
 
 
-def test_settings_cover_the_template_environment():
-    from huike.config.env import Settings
+FUNCTION_ENVIRONMENTS = {
+    "WebhookFunction": "WebhookEnvironment",
+    "LifecycleFunction": "LifecycleEnvironment",
+    "InboundFunction": "InboundEnvironment",
+    "FlowTaskFunction": "FlowTaskEnvironment",
+}
 
-    environment = local_template().environment()
-    for field in Settings.model_fields.values():
-        if field.is_required():
-            assert field.alias in environment, f"{field.alias} is required but the template never sets it"
+
+def test_each_function_validates_its_own_template_environment():
+    from huike.config import env
+
+    functions = local_template().functions()
+    assert set(FUNCTION_ENVIRONMENTS) == set(functions)
+    for logical_id, model_name in FUNCTION_ENVIRONMENTS.items():
+        getattr(env, model_name).model_validate(functions[logical_id].environment)
+        handler = (ROOT / "functions").glob("*/app.py")
+        assert any(f"validate_environment({model_name})" in path.read_text() for path in handler), logical_id
+
+
+@pytest.mark.parametrize("value", [None, ""])
+def test_a_function_without_a_name_it_needs_fails_at_cold_start(value):
+    from pydantic import ValidationError
+
+    from huike.config.env import WebhookEnvironment
+
+    environment = dict(local_template().functions()["WebhookFunction"].environment)
+    if value is None:
+        del environment["IDEMPOTENCY_TABLE"]
+    else:
+        environment["IDEMPOTENCY_TABLE"] = value
+    with pytest.raises(ValidationError, match="IDEMPOTENCY_TABLE"):
+        WebhookEnvironment.model_validate(environment)
 
 
 def test_layer_requirements_match_pyproject():

@@ -7,10 +7,12 @@ import datetime as dt
 import pytest
 from moto.sns.models import sns_backends
 
+from huike.core.enums import Channel
 from huike.core.events import CustomerData
+from huike.customers import profile
 from huike.sending.service import SendRequest, send
-from huike.store import repository
-from huike.store.models import SendRecord
+from huike.store import sends, tenants
+from huike.store.sends import SendRecord
 from tests.conftest import DAYTIME_UTC
 
 BUYER_PHONE = "+15025550134"
@@ -27,14 +29,16 @@ def record(key, status):
 
 
 def make_request(customer, purpose="transactional", subject_id="shopify-450789469"):
+    tenant = tenants.get_tenant("demo")
+    # The same business key either way; the settings decide the purpose.
+    settings = tenant.flows.unpaid_reminder if purpose == "transactional" else tenant.flows.cart_abandonment
     return SendRequest(
-        tenant=repository.get_tenant("demo"),
+        tenant=tenant,
         customer=customer,
         flow="unpaid_reminder",
-        purpose=purpose,
         subject_id=subject_id,
         step="reminder-1",
-        channels=["sms"],
+        settings=settings.model_copy(update={"channels": [Channel.SMS]}),
         context={"order_name": "#1001", "amount": "$409.94", "payment_link": "https://pay.example/1"},
     )
 
@@ -42,29 +46,29 @@ def make_request(customer, purpose="transactional", subject_id="shopify-45078946
 @pytest.fixture
 def customer(tenant):
     data = CustomerData(platform_id="shopify-207119551", first_name="Bob", phone="(502) 555-0134", country="US")
-    return repository.upsert_customer(repository.get_tenant("demo"), data)
+    return profile.upsert_customer(tenants.get_tenant("demo"), data)
 
 
-# -- repository.claim_send ----------------------------------------------------------------
+# -- sends.claim_send ----------------------------------------------------------------
 
 
 def test_first_claim_of_a_key_succeeds(tenant):
-    assert repository.claim_send(record("k#1#s", "sending"))
-    assert repository.send_record("demo", "k#1#s").status == "sending"
+    assert sends.claim_send(record("k#1#s", "sending"))
+    assert sends.send_record("demo", "k#1#s").status == "sending"
 
 
 @pytest.mark.parametrize("status", ["sending", "sent", "skipped"])
 def test_second_claim_of_a_decided_key_is_refused(tenant, status):
-    assert repository.claim_send(record("k#1#s", status))
-    assert not repository.claim_send(record("k#1#s", "sending"))
-    assert repository.send_record("demo", "k#1#s").status == status
+    assert sends.claim_send(record("k#1#s", status))
+    assert not sends.claim_send(record("k#1#s", "sending"))
+    assert sends.send_record("demo", "k#1#s").status == status
 
 
 @pytest.mark.parametrize("status", ["deferred", "failed"])
 def test_deferred_or_failed_key_can_be_reclaimed(tenant, status):
-    assert repository.claim_send(record("k#1#s", status))
-    assert repository.claim_send(record("k#1#s", "sending"))
-    assert repository.send_record("demo", "k#1#s").status == "sending"
+    assert sends.claim_send(record("k#1#s", status))
+    assert sends.claim_send(record("k#1#s", "sending"))
+    assert sends.send_record("demo", "k#1#s").status == "sending"
 
 
 # -- sending.send -------------------------------------------------------------------------
@@ -81,7 +85,7 @@ def test_transactional_sms_is_sent_once(customer):
     [(phone, body)] = sms_messages().values()
     assert phone == BUYER_PHONE
     assert "#1001" in body and "$409.94" in body and "Huike Demo Store" in body
-    stored = repository.send_record("demo", "unpaid_reminder#shopify-450789469#reminder-1")
+    stored = sends.send_record("demo", "unpaid_reminder#shopify-450789469#reminder-1")
     assert (stored.status, stored.message_id, stored.recipient) == ("sent", first.message_id, BUYER_PHONE)
 
     second = send(make_request(customer))
@@ -93,7 +97,7 @@ def test_opted_out_customer_is_skipped_and_recorded(customer):
     customer.opted_out_channels = {"sms"}
     outcome = send(make_request(customer))
     assert (outcome.outcome, outcome.reason) == ("skipped", "opted-out")
-    stored = repository.send_record("demo", "unpaid_reminder#shopify-450789469#reminder-1")
+    stored = sends.send_record("demo", "unpaid_reminder#shopify-450789469#reminder-1")
     assert (stored.status, stored.reason) == ("skipped", "opted-out")
     assert len(sms_messages()) == 0
 
@@ -101,7 +105,7 @@ def test_opted_out_customer_is_skipped_and_recorded(customer):
 def test_marketing_without_consent_is_skipped(customer):
     outcome = send(make_request(customer, purpose="marketing"))
     assert (outcome.outcome, outcome.reason) == ("skipped", "no-consent")
-    stored = repository.send_record("demo", "unpaid_reminder#shopify-450789469#reminder-1")
+    stored = sends.send_record("demo", "unpaid_reminder#shopify-450789469#reminder-1")
     assert (stored.status, stored.reason) == ("skipped", "no-consent")
     assert len(sms_messages()) == 0
 
@@ -113,7 +117,7 @@ def test_send_inside_quiet_hours_is_deferred_to_08h_local(runtime, customer):
     assert outcome.reason == "quiet-hours"
     assert outcome.retry_at == dt.datetime(2026, 11, 24, 13, 0, tzinfo=dt.UTC)  # 08:00 in New York
     assert len(sms_messages()) == 0
-    stored = repository.send_record("demo", "unpaid_reminder#shopify-450789469#reminder-1")
+    stored = sends.send_record("demo", "unpaid_reminder#shopify-450789469#reminder-1")
     assert (stored.status, stored.deferred_until) == ("deferred", outcome.retry_at)
 
 
@@ -124,7 +128,7 @@ def test_deferred_send_goes_out_after_quiet_hours(runtime, customer):
     outcome = send(make_request(customer))
     assert outcome.outcome == "sent"
     assert len(sms_messages()) == 1
-    assert repository.send_record("demo", "unpaid_reminder#shopify-450789469#reminder-1").attempts == 2
+    assert sends.send_record("demo", "unpaid_reminder#shopify-450789469#reminder-1").attempts == 2
 
 
 def test_bad_customer_time_zone_falls_back_to_the_tenant_zone(customer):

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from huike.sending.policy import quiet_hours_end, recipient_zone
+from huike.core.zones import recipient_zone
+from huike.sending.policy import quiet_hours_end
 
 NEW_YORK = ZoneInfo("America/New_York")
 UTC = dt.UTC

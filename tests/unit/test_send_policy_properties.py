@@ -29,15 +29,19 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 
-from huike.config.flows import flow_settings
-from huike.consent import unsubscribe
+from huike.consent import tokens, unsubscribe
 from huike.core import clock
+from huike.core.enums import Channel, Purpose
 from huike.core.events import ConsentData, CustomerData, Event
+from huike.customers import profile
 from huike.ingest import service as ingest
-from huike.sending.service import MARKETING, SendOutcome, SendRequest, send
-from huike.store import repository
-from huike.store.models import SendRecord
+from huike.sending.service import SendOutcome, SendRequest, send
+from huike.store import consent as consent_store
+from huike.store import customers as customer_store
+from huike.store import sends, tenants
+from huike.store.sends import SendRecord
 
+MARKETING = Purpose.MARKETING
 TENANT_ID = "demo"
 TENANT_SMS_NUMBER = "+18335550100"  # LocalRuntime.seed_tenant's default origination number
 NEW_YORK = ZoneInfo("America/New_York")
@@ -219,7 +223,7 @@ def new_buyer(signup_consent: dict[str, bool | None] | None = None) -> Buyer:
     """A fresh customer, created by a sign-up event carrying its consent statements, if any."""
     buyer = Buyer(next(_examples))
     assert buyer.number < 10_000, "ran out of 502-555-xxxx numbers"
-    tenant = repository.get_tenant(TENANT_ID)
+    tenant = tenants.get_tenant(TENANT_ID)
     now = clock.now()
     statements = [
         ConsentData(channel=channel, granted=granted, at=now, wording="Sign-up form")
@@ -234,11 +238,11 @@ def new_buyer(signup_consent: dict[str, bool | None] | None = None) -> Buyer:
         country="US",
         consents=statements,
     )
-    customer = repository.upsert_customer(tenant, data, "events")  # also appends the statements to the ledger
+    customer = profile.upsert_customer(tenant, data, "events")  # also appends the statements to the ledger
     assert customer is not None
     for statement in statements:
         buyer.state(statement.channel, now, statement.granted)
-    stored = repository.get_customer(TENANT_ID, buyer.customer_id)
+    stored = customer_store.get_customer(TENANT_ID, buyer.customer_id)
     assert stored is not None and stored.phone == buyer.phone and stored.phone_textable
     assert stored.phone_timezone == "America/New_York" and stored.timezone is None
     return buyer
@@ -246,7 +250,7 @@ def new_buyer(signup_consent: dict[str, bool | None] | None = None) -> Buyer:
 
 def change_consent(runtime: Any, buyer: Buyer, op: Consent) -> None:
     at = runtime.clock.now() - dt.timedelta(seconds=op.age)
-    tenant = repository.get_tenant(TENANT_ID)
+    tenant = tenants.get_tenant(TENANT_ID)
     consent = ConsentData(
         channel=op.channel,
         granted=op.granted,
@@ -255,13 +259,13 @@ def change_consent(runtime: Any, buyer: Buyer, op: Consent) -> None:
         proof={"ip": "203.0.113.7"},
     )
     if op.via == "api":
-        customer = repository.get_customer(TENANT_ID, buyer.customer_id)
+        customer = customer_store.get_customer(TENANT_ID, buyer.customer_id)
         assert customer is not None
-        repository.set_consent(customer, consent, source="api")
-        repository.record_consents(TENANT_ID, buyer.customer_id, buyer.address(op.channel), [consent], "api")
+        customer_store.set_consent(customer, consent, source="api")
+        consent_store.record_consents(TENANT_ID, buyer.customer_id, buyer.address(op.channel), [consent], "api")
     else:  # what ingest.apply_event does with a customer.updated event carrying consents
         data = CustomerData(platform_id=buyer.customer_id, phone=buyer.phone, email=buyer.email, consents=[consent])
-        repository.upsert_customer(tenant, data, "events")  # state and ledger entry in one transaction
+        profile.upsert_customer(tenant, data, "events")  # state and ledger entry in one transaction
     buyer.state(op.channel, at, op.granted)
 
 
@@ -271,14 +275,14 @@ def reply(runtime: Any, buyer: Buyer, op: Reply) -> None:
         buyer.suppressed.discard(buyer.phone)
     else:
         buyer.suppressed.add(buyer.phone)
-    stored = repository.get_suppression(TENANT_ID, buyer.phone)
+    stored = consent_store.get_suppression(TENANT_ID, buyer.phone)
     assert (stored is not None) == (buyer.phone in buyer.suppressed), f"reply {op.word!r} not applied"
 
 
 def bounce(runtime: Any, buyer: Buyer, op: Bounce) -> None:
     runtime.inbound_ses(op.kind, buyer.email, TENANT_ID)
     buyer.suppressed.add(buyer.email)
-    assert repository.get_suppression(TENANT_ID, buyer.email) is not None
+    assert consent_store.get_suppression(TENANT_ID, buyer.email) is not None
 
 
 def advance_to_edge(runtime: Any, op: AdvanceToEdge) -> None:
@@ -294,18 +298,16 @@ def advance_to_edge(runtime: Any, op: AdvanceToEdge) -> None:
 
 def request_for(buyer: Buyer, op: Attempt) -> SendRequest:
     """A send the way a flow makes it: tenant and customer read fresh at send time."""
-    tenant = repository.get_tenant(TENANT_ID)
-    settings_ = flow_settings(tenant.flows, op.flow)
+    tenant = tenants.get_tenant(TENANT_ID)
+    channels = [Channel(channel) for channel in op.channels]
     return SendRequest(
         tenant=tenant,
-        customer=repository.get_customer(TENANT_ID, buyer.customer_id),
+        customer=customer_store.get_customer(TENANT_ID, buyer.customer_id),
         flow=op.flow,
-        purpose=settings_["purpose"],
         subject_id=buyer.subject_id(op.subject),
         step=op.step,
-        channels=list(op.channels),
+        settings=tenant.flows.of(op.flow).model_copy(update={"channels": channels}),
         context=dict(CONTEXT),
-        flow_settings=settings_,
     )
 
 
@@ -366,7 +368,7 @@ def check_outbox_and_ledger(runtime: Any, buyer: Buyer) -> None:
 
     keys_out: Counter[str] = Counter()
     for message in mine:
-        [record] = repository.sends_by_message_id(message["message_id"])
+        [record] = sends.sends_by_message_id(message["message_id"])
         assert record.tenant_id == TENANT_ID and record.customer_id == buyer.customer_id
         assert record.status == "sent" and record.sent_at is not None
         assert message["sent_at"] and not in_quiet_hours(parse_utc(message["sent_at"])), message
@@ -383,7 +385,7 @@ def check_outbox_and_ledger(runtime: Any, buyer: Buyer) -> None:
     # The consent ledger, an oracle independent of the model: before each marketing send, the
     # latest statement for its channel (by the statement's own time) was a grant. Statements in
     # the very second of the send are left to the model: the ledger cannot order them against it.
-    history = repository.consent_history(TENANT_ID, buyer.customer_id)
+    history = consent_store.consent_history(TENANT_ID, buyer.customer_id)
     for sent in buyer.sent:
         channel, at = sent.outcome.channel, sent.snapshot.at
         statements = [e for e in history if e.channel == channel and e.at <= at]
@@ -430,9 +432,9 @@ def test_consent_withdrawn_one_second_before_the_send_is_honoured(runtime, tenan
     buyer = new_buyer()
     run(runtime, buyer, [Consent("sms", True, "api"), Advance(3600), Consent("sms", False, "event"), Advance(1)])
     run(runtime, buyer, [review_invite("1")])
-    record = repository.send_record(TENANT_ID, f"review_invite#{buyer.subject_id(0)}#1")
+    record = sends.send_record(TENANT_ID, f"review_invite#{buyer.subject_id(0)}#1")
     assert (record.status, record.reason) == ("skipped", "no-consent")
-    history = repository.consent_history(TENANT_ID, buyer.customer_id)
+    history = consent_store.consent_history(TENANT_ID, buyer.customer_id)
     assert [(e.channel, e.granted) for e in history] == [("sms", True), ("sms", False)]
     check_outbox_and_ledger(runtime, buyer)
     assert buyer.sent == []
@@ -442,10 +444,10 @@ def test_stop_then_start_allows_marketing_again_only_with_consent(runtime, tenan
     buyer = new_buyer()
     # STOP, then START, without marketing consent: still nothing.
     run(runtime, buyer, [Reply("STOP"), Reply("START"), review_invite("1")])
-    assert repository.send_record(TENANT_ID, f"review_invite#{buyer.subject_id(0)}#1").reason == "no-consent"
+    assert sends.send_record(TENANT_ID, f"review_invite#{buyer.subject_id(0)}#1").reason == "no-consent"
     # Consent, then STOP: suppressed, whatever the consent says.
     run(runtime, buyer, [Consent("sms", True, "api"), Reply("STOP"), review_invite("2")])
-    assert repository.send_record(TENANT_ID, f"review_invite#{buyer.subject_id(0)}#2").reason == "suppressed"
+    assert sends.send_record(TENANT_ID, f"review_invite#{buyer.subject_id(0)}#2").reason == "suppressed"
     # START again: the standing consent applies once more.
     run(runtime, buyer, [Advance(1), Reply("START"), Attempt("review_invite", 1, "1", ("sms",))])
     assert [s.outcome.outcome for s in buyer.sent] == ["sent"]
@@ -457,11 +459,11 @@ def test_deferred_marketing_rechecks_consent_when_quiet_hours_end(runtime, tenan
     buyer = new_buyer()
     run(runtime, buyer, [Consent("email", True, "api"), AdvanceToEdge(QUIET_START, 0)])
     run(runtime, buyer, [review_invite("1", ("email",))])
-    record = repository.send_record(TENANT_ID, f"review_invite#{buyer.subject_id(0)}#1")
+    record = sends.send_record(TENANT_ID, f"review_invite#{buyer.subject_id(0)}#1")
     assert record.status == "deferred"
     run(runtime, buyer, [Consent("email", False, "api"), AdvanceToEdge(QUIET_END, 0)])
     run(runtime, buyer, [review_invite("1", ("email",))])
-    record = repository.send_record(TENANT_ID, f"review_invite#{buyer.subject_id(0)}#1")
+    record = sends.send_record(TENANT_ID, f"review_invite#{buyer.subject_id(0)}#1")
     assert (record.status, record.reason) == ("skipped", "no-consent")
     check_outbox_and_ledger(runtime, buyer)
 
@@ -474,7 +476,7 @@ def test_deferred_marketing_rechecks_consent_when_quiet_hours_end(runtime, tenan
 def test_quiet_hours_edges_for_transactional_messages(runtime, tenant, edge, offset, expected):
     buyer = new_buyer()
     run(runtime, buyer, [AdvanceToEdge(edge, offset), Attempt("payment_confirmation", 0, "1", ("sms", "email"))])
-    record = repository.send_record(TENANT_ID, f"payment_confirmation#{buyer.subject_id(0)}#1")
+    record = sends.send_record(TENANT_ID, f"payment_confirmation#{buyer.subject_id(0)}#1")
     assert record.status == expected
     check_outbox_and_ledger(runtime, buyer)
 
@@ -490,13 +492,13 @@ def test_quiet_hours_follow_new_york_wall_time_on_dst_days(runtime, tenant, quie
     notice = Attempt("payment_confirmation", 0, "1", ("sms",))
     runtime.advance(to=quiet_end.replace(hour=7))  # 03:00 EDT / 02:00 EST, just after the clocks change
     run(runtime, buyer, [notice])
-    assert (repository.send_record(TENANT_ID, key).status, repository.send_record(TENANT_ID, key).deferred_until) == (
+    assert (sends.send_record(TENANT_ID, key).status, sends.send_record(TENANT_ID, key).deferred_until) == (
         "deferred",
         quiet_end,
     )
     runtime.advance(to=quiet_end - dt.timedelta(seconds=1))
     run(runtime, buyer, [notice])
-    assert repository.send_record(TENANT_ID, key).status == "deferred"
+    assert sends.send_record(TENANT_ID, key).status == "deferred"
     runtime.advance(to=quiet_end)
     run(runtime, buyer, [notice])
     assert [(s.outcome.outcome, s.snapshot.at) for s in buyer.sent] == [("sent", quiet_end)]
@@ -518,7 +520,7 @@ def test_a_stale_consent_statement_does_not_undo_a_later_withdrawal(runtime, ten
     signed_up = runtime.clock.now()
     run(runtime, buyer, [Consent("email", True, "event"), Advance(3600)])
     # The buyer clicks List-Unsubscribe in a marketing email (RFC 8058 one-click POST).
-    token = unsubscribe.token_for(repository.get_tenant(TENANT_ID), buyer.customer_id)
+    token = tokens.token_for(tenants.get_tenant(TENANT_ID), buyer.customer_id)
     unsubscribe.unsubscribe(TENANT_ID, token, "Mozilla/5.0", "203.0.113.7")
     buyer.state("email", runtime.clock.now(), False)
     run(runtime, buyer, [Advance(3600)])
@@ -532,12 +534,12 @@ def test_a_stale_consent_statement_does_not_undo_a_later_withdrawal(runtime, ten
         source="shopify",
         customer=CustomerData(platform_id=buyer.customer_id, email=buyer.email, consents=[stale]),
     )
-    ingest.apply_event(repository.get_tenant(TENANT_ID), update)
-    history = repository.consent_history(TENANT_ID, buyer.customer_id)
+    ingest.apply_event(tenants.get_tenant(TENANT_ID), update)
+    history = consent_store.consent_history(TENANT_ID, buyer.customer_id)
     latest = max(history, key=lambda entry: entry.at)
     assert (latest.source, latest.granted) == ("list-unsubscribe", False)  # the ledger knows the latest word
     run(runtime, buyer, [Advance(60), Attempt("win_back", 0, "1", ("email",))])
-    record = repository.send_record(TENANT_ID, f"win_back#{buyer.subject_id(0)}#1")
+    record = sends.send_record(TENANT_ID, f"win_back#{buyer.subject_id(0)}#1")
     assert (record.status, record.reason) == ("skipped", "no-consent")
     check_outbox_and_ledger(runtime, buyer)
 
@@ -555,7 +557,7 @@ def test_a_capped_first_channel_does_not_hand_the_send_to_a_suppressed_fallback(
     assert [s.outcome.channel for s in buyer.sent] == [first]  # the first channel is now capped
     assert buyer.address(fallback) in buyer.suppressed
     run(runtime, buyer, [Attempt("cart_abandonment", 1, "1", (first, fallback))])
-    record = repository.send_record(TENANT_ID, f"cart_abandonment#{buyer.subject_id(1)}#1")
+    record = sends.send_record(TENANT_ID, f"cart_abandonment#{buyer.subject_id(1)}#1")
     assert record.status == "skipped" and record.reason in ("capped", "suppressed")
     assert [m for m in runtime.outbox() if m["to"] == buyer.address(fallback)] == []
     check_outbox_and_ledger(runtime, buyer)
@@ -565,5 +567,5 @@ def test_every_consent_statement_stays_on_the_ledger(runtime, tenant):
     buyer = new_buyer({"sms": True})  # sign-up form: granted
     # In the same second: a withdrawal through the API, then a platform event granting again.
     run(runtime, buyer, [Consent("sms", False, "api"), Consent("sms", True, "event")])
-    history = repository.consent_history(TENANT_ID, buyer.customer_id)
+    history = consent_store.consent_history(TENANT_ID, buyer.customer_id)
     assert sorted((e.granted, e.source) for e in history) == [(False, "api"), (True, "events"), (True, "events")]

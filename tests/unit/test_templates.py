@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from huike.core.errors import BadRequest
 from huike.config.flows import UnpaidReminderSettings
+from huike.core.errors import BadRequest
 from huike.sending.templates import DEFAULT_TEMPLATES, format_amount, render, resolve_locale, template_source
 
 CONTEXT = {"shop": "Demo", "order_name": "#1001", "amount": "$409.94", "payment_link": "https://pay.example/1"}
@@ -69,7 +69,10 @@ def test_tenant_override_template_is_used_for_its_locale_only():
 
 def test_tenant_can_override_the_email_subject_alone():
     overrides = {"templates": {"unpaid_reminder": {"en": {"subject": "Pay {{ order_name }} today"}}}}
-    assert render(template_source("unpaid_reminder", "en", "subject", UnpaidReminderSettings(**overrides)), CONTEXT) == "Pay #1001 today"
+    assert (
+        render(template_source("unpaid_reminder", "en", "subject", UnpaidReminderSettings(**overrides)), CONTEXT)
+        == "Pay #1001 today"
+    )
     text = template_source("unpaid_reminder", "en", "text", UnpaidReminderSettings(**overrides))
     assert text == DEFAULT_TEMPLATES["unpaid_reminder"]["en"]["text"]
 

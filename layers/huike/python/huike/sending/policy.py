@@ -132,8 +132,8 @@ def decide(facts: SendFacts) -> Decision:
                 detail=cap_reasons[routes[0].channel],
                 release_reservation=True,
             )
-        routes = [route for route in uncapped if not _suppressed(facts, route)]
-        if not routes:
+        unsuppressed = [route for route in uncapped if not _suppressed(facts, route)]
+        if not unsuppressed:
             return Decision(
                 Verdict.SKIP,
                 routes=(routes[0],),
@@ -141,6 +141,7 @@ def decide(facts: SendFacts) -> Decision:
                 detail="every channel under its cap is suppressed",
                 release_reservation=True,
             )
+        routes = unsuppressed
     else:
         routes = [routes[0], *(route for route in routes[1:] if not _suppressed(facts, route))]
     quiet_until = _quiet_hours_end(facts, customer)

@@ -177,8 +177,9 @@ def write_profile(
     ledger in the same TransactWriteItems, so state and history cannot disagree. Returns the
     customer as stored after the write."""
     now = clock.now()
-    values: dict[Any, Any] = {
-        attribute: value
+    # (attribute, value) pairs: PynamoDB attributes are not hashable.
+    values: list[tuple[Any, Any]] = [
+        (attribute, value)
         for attribute, value in (
             (Customer.first_name, profile.first_name),
             (Customer.last_name, profile.last_name),
@@ -193,12 +194,12 @@ def write_profile(
             (Customer.email_valid, profile.email_valid),
         )
         if value is not None and value != ""
-    }
-    values[Customer.updated_at] = now
+    ]
+    values.append((Customer.updated_at, now))
     known = get_customer(tenant_id, customer_id) if consents else None
-    for consent in _newer_than_known(known, consents):
-        values[_CONSENT_ATTRIBUTE[Channel(consent.channel)]] = _consent_state(consent, source)
-    actions: list[Any] = [attribute.set(value) for attribute, value in values.items()]
+    newest = {Channel(consent.channel): consent for consent in _newer_than_known(known, consents)}
+    values += [(_CONSENT_ATTRIBUTE[channel], _consent_state(consent, source)) for channel, consent in newest.items()]
+    actions: list[Any] = [attribute.set(value) for attribute, value in values]
     actions += [Customer.created_at.set(Customer.created_at | now), Customer.identities.add(set(profile.identities))]
     if reservation is not None:
         actions.append(_reservation_action(*reservation))
@@ -215,7 +216,7 @@ def write_profile(
             transaction.save(entry)
     # A transaction returns no item: the customer as read just before, with this write applied.
     after = known or Customer(tenant_id, customer_id, created_at=now)
-    for attribute, value in values.items():
+    for attribute, value in values:
         setattr(after, attribute.attr_name, value)
     after.identities = set(after.identities or set()) | set(profile.identities)
     if reservation is not None:
