@@ -11,9 +11,8 @@ from huike import repository
 from huike.events import CustomerData
 from huike.models import SendRecord
 from huike.sending import SendRequest, send
-from tests.conftest import DAYTIME_UTC
-
-BUYER_PHONE = "+15025550134"
+from tests.support.clock import DAYTIME_UTC
+from tests.support.contacts import BUYER_PHONE, BUYER_PHONE_NATIONAL
 
 
 def sms_messages():
@@ -41,7 +40,7 @@ def make_request(customer, purpose="transactional", subject_id="shopify-45078946
 
 @pytest.fixture
 def customer(tenant):
-    data = CustomerData(platform_id="shopify-207119551", first_name="Bob", phone="(502) 555-0134", country="US")
+    data = CustomerData(platform_id="shopify-207119551", first_name="Bob", phone=BUYER_PHONE_NATIONAL, country="US")
     return repository.upsert_customer(repository.get_tenant("demo"), data)
 
 
