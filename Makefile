@@ -9,7 +9,7 @@ export TZ := UTC
 export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/huike/python
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: local test lint bench build openapi clean
+.PHONY: local test test-fast lint bench build openapi clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,9 @@ local: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+test-fast: $(STAMP)
+	$(PY) -m pytest tests/unit
 
 lint: $(STAMP) $(SAM_STAMP)
 	$(VENV)/bin/ruff check .

@@ -16,7 +16,7 @@ from benchmarks.calls import Recorder
 from benchmarks.deliveries import Webhooks
 from infra.local.runtime import LocalRuntime
 from infra.local.template import REGION
-from tests.conftest import DAYTIME_UTC
+from tests.support.clock import DAYTIME_UTC
 
 
 def started(start: Any) -> tuple[LocalRuntime, Webhooks]:

@@ -24,7 +24,7 @@ from benchmarks.calls import Call, Counts, Recorder, Window, count, flow_key
 from benchmarks.deliveries import Webhooks
 from benchmarks.tables import print_table
 from infra.local.runtime import LocalRuntime
-from tests.conftest import DAYTIME_UTC
+from tests.support.clock import DAYTIME_UTC
 
 TARGET_TRANSITIONS = 6  # per single-touch flow execution
 T0 = DAYTIME_UTC  # Monday 23 November 2026, 15:00 UTC = 10:00 in New York

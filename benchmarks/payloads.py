@@ -6,23 +6,15 @@ scenario never touch another's.
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
-import json
 from dataclasses import dataclass
 from typing import Any
 
-from tests.conftest import FIXTURES, shopify_order
+from tests.support.clock import iso
+from tests.support.contacts import buyer_phone, buyer_phone_national
+from tests.support.payloads import fixture, shopify_order
 
 NEW_YORK = "America/New_York"
-
-
-def fixture(name: str) -> dict[str, Any]:
-    return copy.deepcopy(json.loads((FIXTURES / f"{name}.json").read_text()))
-
-
-def iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -38,11 +30,11 @@ class Buyer:
 
     @property
     def phone(self) -> str:
-        return f"(502) 555-01{self.number:02d}"
+        return buyer_phone_national(100 + self.number)
 
     @property
     def e164(self) -> str:
-        return f"+150255501{self.number:02d}"
+        return buyer_phone(100 + self.number)
 
     @property
     def email(self) -> str:

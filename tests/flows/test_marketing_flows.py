@@ -7,25 +7,19 @@ import datetime as dt
 import email
 import email.policy
 import itertools
-import json
 from typing import Any
 
 import pytest
 
-from huike.ingest.signatures import canonical_signature
 from huike.store.sends import SendRecord
-from tests.conftest import DAYTIME_UTC
+from tests.support.clock import DAYTIME_UTC, iso
+from tests.support.contacts import BUYER_PHONE, SHOP_NUMBER
+from tests.support.webhooks import CanonicalEvents
 
-BUYER_PHONE = "+15025550134"  # a New York number
 BUYER_EMAIL = "ann.buyer@example.com"
 BUYER_ID = "buyer-1"
-SHOP_NUMBER = "+18335550100"  # the demo tenant's SMS origination number
 OPT_OUT = "Reply STOP to opt out"
 _event_ids = itertools.count(1)
-
-
-def iso(moment: dt.datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
 
 
 def at(hour: int, minute: int = 0, day: int = 23, month: int = 11, year: int = 2026) -> dt.datetime:
@@ -67,19 +61,16 @@ def identity(platform_id: str = BUYER_ID) -> dict[str, Any]:
 
 
 class Events:
-    """Posts canonical events the way an adapter does: raw JSON body, Huike-Signature header."""
+    """Canonical events of one buyer's journey, each posted and accepted (HTTP 200)."""
 
     def __init__(self, runtime, tenant) -> None:
         self.runtime = runtime
-        self.tenant = tenant
+        self.canonical = CanonicalEvents(runtime, tenant)
 
     def post(self, event_type: str, **parts: Any) -> dict[str, Any]:
         now = self.runtime.clock.now()
         event = {"id": f"evt-marketing-{next(_event_ids)}", "type": event_type, "occurred_at": iso(now), **parts}
-        body = json.dumps(event).encode()
-        signature = canonical_signature(self.tenant.webhook_secrets["events"], body, int(now.timestamp()))
-        headers = {"Content-Type": "application/json", "Huike-Signature": signature}
-        response = self.runtime.api("POST", f"/webhooks/events/{self.tenant.tenant_id}", headers, body)
+        response = self.canonical.post(event)
         assert response.status == 200, response.body
         return response.json()
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,25 +20,17 @@ import pytest
 from huike.store.consent import ConsentEntry
 from huike.store.sends import SendRecord
 from infra.local.runtime import ApiResponse, LocalRuntime, TenantCredentials
-from tests.conftest import DAYTIME_UTC, ShopifyWebhooks, shopify_order
+from tests.support.clock import DAYTIME_UTC, iso, utc
+from tests.support.contacts import BUYER_PHONE, BUYER_PHONE_NATIONAL, SHOP_NUMBER
+from tests.support.payloads import fixture, shopify_order
+from tests.support.webhooks import CanonicalEvents, ShopifyWebhooks, WooCommerceWebhooks
 
-FIXTURES = Path(__file__).parents[1] / "fixtures"
 NEW_YORK = ZoneInfo("America/New_York")
-BUYER_PHONE = "+15025550134"
-SHOP_NUMBER = "+18335550100"
 OPT_OUT = "Reply STOP to opt out"
 TRACKING_URL = "https://www.ups.com/track?tracknum=1Z2345"
 SOURCES = ("shopify", "woocommerce", "canonical")
 
 _ids = itertools.count(1)
-
-
-def utc(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=dt.UTC)
-
-
-def iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 def local_time(message: dict[str, Any]) -> dt.datetime:
@@ -53,10 +44,6 @@ def messages(runtime: LocalRuntime, *flows: str) -> list[dict[str, Any]]:
 
 def ledger(tenant_id: str = "demo") -> dict[str, SendRecord]:
     return {record.send_key: record for record in SendRecord.query(tenant_id)}
-
-
-def load(name: str) -> dict[str, Any]:
-    return json.loads((FIXTURES / name).read_text())
 
 
 # The story's clock (UTC; New York is UTC-5 in November and February).
@@ -87,12 +74,12 @@ class ShopifyStory:
         return shopify_order(created_at=iso(self.placed), updated_at=iso(self.runtime.clock.now()), **overrides)
 
     def _fulfillment(self, **overrides: Any) -> dict[str, Any]:
-        fulfillment = load("shopify_fulfillment.json")
+        fulfillment = fixture("shopify_fulfillment")
         fulfillment.update(created_at=iso(SHIPPED), updated_at=iso(self.runtime.clock.now()), **overrides)
         return fulfillment
 
     def consent(self, sms: bool = True, email: bool = True) -> ApiResponse:
-        customer = load("shopify_customer.json")
+        customer = fixture("shopify_customer")
         customer["updated_at"] = iso(self.runtime.clock.now())
         customer["sms_marketing_consent"]["state"] = "subscribed" if sms else "not_subscribed"
         customer["email_marketing_consent"]["state"] = "subscribed" if email else "not_subscribed"
@@ -112,9 +99,7 @@ class ShopifyStory:
 
     def refunded(self) -> ApiResponse:
         now = iso(self.runtime.clock.now())
-        return self.hooks.post(
-            "refunds/create", {**load("shopify_refund.json"), "created_at": now, "processed_at": now}
-        )
+        return self.hooks.post("refunds/create", {**fixture("shopify_refund"), "created_at": now, "processed_at": now})
 
 
 class WooCommerceStory:
@@ -128,34 +113,20 @@ class WooCommerceStory:
 
     def __init__(self, runtime: LocalRuntime, tenant: TenantCredentials) -> None:
         self.runtime = runtime
-        self.tenant = tenant
+        self.hooks = WooCommerceWebhooks(runtime, tenant)
         self.canonical = CanonicalStory(runtime, tenant)
         self.placed = PLACED
         self._paid_at: str | None = None
         self._shipped: dict[str, Any] = {}
 
     def post(self, topic: str, order: dict[str, Any], delivery_id: str | None = None) -> ApiResponse:
-        from huike.ingest.signatures import base64_hmac_sha256
-
-        body = json.dumps(order).encode()
-        headers = {
-            "Content-Type": "application/json",
-            "User-Agent": "WooCommerce/9.4.2 Hookshot (WordPress/6.7.1)",
-            "X-WC-Webhook-Source": "https://shop.example.com/",
-            "X-WC-Webhook-Topic": topic,
-            "X-WC-Webhook-Resource": "order",
-            "X-WC-Webhook-Event": topic.split(".", 1)[1],
-            "X-WC-Webhook-ID": "12",
-            "X-WC-Webhook-Delivery-ID": delivery_id or f"{next(_ids)}",
-            "X-WC-Webhook-Signature": base64_hmac_sha256(self.tenant.webhook_secrets["woocommerce"], body),
-        }
-        return self.runtime.api("POST", f"/webhooks/woocommerce/{self.tenant.tenant_id}", headers, body)
+        return self.hooks.post(topic, order, delivery_id=delivery_id)
 
     def _order(self, status: str, **overrides: Any) -> dict[str, Any]:
-        order = load("woocommerce_order.json")
+        order = fixture("woocommerce_order")
         now = self.runtime.clock.now().astimezone(dt.UTC).replace(tzinfo=None)
         local_now = self.runtime.clock.now().astimezone(NEW_YORK).replace(tzinfo=None)
-        buyer = {"first_name": "Bob", "last_name": "Norman", "country": "US", "phone": "(502) 555-0134"}
+        buyer = {"first_name": "Bob", "last_name": "Norman", "country": "US", "phone": BUYER_PHONE_NATIONAL}
         order.update(
             status=status,
             currency="USD",
@@ -218,7 +189,7 @@ class CanonicalStory:
 
     def __init__(self, runtime: LocalRuntime, tenant: TenantCredentials) -> None:
         self.runtime = runtime
-        self.tenant = tenant
+        self.events = CanonicalEvents(runtime, tenant)
         self.placed = PLACED
         self.consents: list[dict[str, Any]] = []
 
@@ -246,14 +217,7 @@ class CanonicalStory:
         return {key: value for key, value in body.items() if value is not None}
 
     def post(self, body: dict[str, Any]) -> ApiResponse:
-        from huike.ingest.signatures import canonical_signature
-
-        raw = json.dumps(body).encode()
-        signature = canonical_signature(
-            self.tenant.webhook_secrets["events"], raw, int(self.runtime.clock.now().timestamp())
-        )
-        headers = {"Content-Type": "application/json", "Huike-Signature": signature}
-        return self.runtime.api("POST", f"/webhooks/events/{self.tenant.tenant_id}", headers, raw)
+        return self.events.post(body)
 
     def consent(self, sms: bool = True, email: bool = False) -> None:
         """Consent is captured at checkout and sent with order.created."""
@@ -413,7 +377,7 @@ def test_consent_for_the_same_phone_without_platform_id_reaches_the_woocommerce_
         runtime.advance(to=moment)
         assert step().status == 200
     runtime.advance(seconds=600)
-    consent = {"phone": "(502) 555-0134", "country": "US", "consents": [{"channel": "sms", "granted": True}]}
+    consent = {"phone": BUYER_PHONE_NATIONAL, "country": "US", "consents": [{"channel": "sms", "granted": True}]}
     response = story.canonical.post(story.canonical.event("customer.updated", customer=consent, order=None))
     assert response.status == 200, response.body
     runtime.advance(to=FOUR_MONTHS_LATER)

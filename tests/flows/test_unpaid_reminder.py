@@ -5,13 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 from huike.store.sends import SendRecord
-from tests.conftest import DAYTIME_UTC, shopify_order
-
-BUYER_PHONE = "+15025550134"
-
-
-def iso(moment: dt.datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
+from tests.support.clock import DAYTIME_UTC, iso
+from tests.support.contacts import BUYER_PHONE
+from tests.support.payloads import shopify_order
+from tests.support.webhooks import ShopifyWebhooks
 
 
 def reminders(runtime) -> list[dict]:
@@ -139,8 +136,6 @@ def test_invalid_phone_is_kept_but_not_texted(runtime, shopify):
 
 
 def test_tenant_delay_setting_is_respected(runtime):
-    from tests.conftest import ShopifyWebhooks
-
     tenant = runtime.seed_tenant("slow-shop", flows={"unpaid_reminder": {"delay_minutes": 120}})
     hooks = ShopifyWebhooks(runtime, tenant)
     hooks.post("orders/create", shopify_order(created_at=iso(DAYTIME_UTC)))
@@ -153,8 +148,6 @@ def test_tenant_delay_setting_is_respected(runtime):
 
 
 def test_chinese_buyer_gets_the_zh_cn_template(runtime):
-    from tests.conftest import ShopifyWebhooks
-
     tenant = runtime.seed_tenant("cn-shop", name="回客小店", timezone="Asia/Shanghai", country="CN", locale="zh-CN")
     hooks = ShopifyWebhooks(runtime, tenant)
     address = {"country_code": "CN", "phone": "13800138000"}

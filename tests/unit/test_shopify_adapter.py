@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
-from pathlib import Path
 
 import pytest
 
 from huike.core.errors import BadRequest
 from huike.core.events import ConsentData, CustomerData
 from huike.ingest.platforms.shopify import to_event
-from tests.conftest import shopify_order
+from tests.support.clock import utc
+from tests.support.payloads import fixture, shopify_order
 
 TRIGGERED = dt.datetime(2026, 11, 23, 15, 10, tzinfo=dt.UTC)
 CREATED = dt.datetime(2026, 11, 23, 15, 0, tzinfo=dt.UTC)
@@ -124,18 +123,11 @@ def test_delivery_time_falls_back_to_updated_at():
 
 # --- fixtures for the other resources (webhook payloads are the bare resource) ---------------
 
-FIXTURES = Path(__file__).parents[1] / "fixtures"
 ORDER_ID = "shopify-450789469"
 
 
 def resource(name, **overrides):
-    payload = json.loads((FIXTURES / f"shopify_{name}.json").read_text())
-    payload.update(overrides)
-    return payload
-
-
-def utc(*args):
-    return dt.datetime(*args, tzinfo=dt.UTC)
+    return fixture(f"shopify_{name}", **overrides)
 
 
 # --- orders: line items, checkout link, orders/fulfilled ---------------------------------------

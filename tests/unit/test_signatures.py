@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 
 import pytest
 
 from huike.ingest.signatures import verify_base64_hmac, verify_canonical
+from tests.support.signing import base64_hmac as expected_base64
+from tests.support.signing import canonical_header
 
 SECRET = "whsec_test_5f3c"
 BODY = b'{"id":450789469,"name":"#1001","total_price":"409.94"}'
 NOW = 1_800_000_000
-
-
-def expected_base64(secret: str, body: bytes) -> str:
-    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
-
-
-def canonical_header(secret: str, body: bytes, t: int) -> str:
-    digest = hmac.new(secret.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"t={t},v1={digest}"
 
 
 # -- Shopify / WooCommerce: base64 HMAC-SHA256 of the raw body -------------------------------

@@ -4,31 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
 
 import pytest
 
 from huike.core.errors import BadRequest
 from huike.core.events import CustomerData, LineItem
 from huike.ingest.platforms.woocommerce import is_ping, to_event
+from tests.support.clock import utc
+from tests.support.payloads import woocommerce_order as woo_order
 
-FIXTURE = Path(__file__).parents[1] / "fixtures" / "woocommerce_order.json"
 CREATED = dt.datetime(2026, 11, 23, 15, 0, tzinfo=dt.UTC)
 MODIFIED = "2026-11-23T15:40:00"
 
 
-def woo_order(**overrides):
-    order = json.loads(FIXTURE.read_text())
-    order.update(overrides)
-    return order
-
-
 def event_for(payload, topic="order.updated", delivery_id="d-1"):
     return to_event(topic, delivery_id, payload)
-
-
-def utc(*args):
-    return dt.datetime(*args, tzinfo=dt.UTC)
 
 
 def test_pending_order_is_a_complete_order_created():

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import hashlib
-import hmac
 import json
 import os
 import signal
@@ -26,9 +24,12 @@ from typing import Any
 
 import pytest
 
+from tests.support import payloads
+from tests.support.clock import iso
+from tests.support.contacts import BUYER_PHONE, BUYER_PHONE_NATIONAL
+from tests.support.webhooks import shopify_headers
+
 ROOT = Path(__file__).resolve().parents[2]
-ORDER_FIXTURE = ROOT / "tests" / "fixtures" / "shopify_order.json"
-BUYER_PHONE = "+15025550134"
 STARTUP_TIMEOUT_SECONDS = 60
 REQUEST_TIMEOUT_SECONDS = 120
 STOP_TIMEOUT_SECONDS = 20
@@ -131,10 +132,6 @@ def parse_time(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-
-
 def clock_now(server: LocalServer) -> dt.datetime:
     response = server.get("/_local/clock")
     assert response.status == 200, response.body
@@ -149,11 +146,13 @@ def next_1500_utc(after: dt.datetime) -> dt.datetime:
 
 
 def shopify_order(order_id: int, name: str, created_at: dt.datetime, **overrides: Any) -> dict[str, Any]:
-    order = json.loads(ORDER_FIXTURE.read_text(encoding="utf-8"))
-    order.update(id=order_id, name=name, order_number=int(name.lstrip("#")), created_at=iso(created_at))
-    order.update(updated_at=iso(created_at), processed_at=iso(created_at), financial_status="pending")
-    order["customer"]["phone"] = "(502) 555-0134"
-    order["billing_address"].update(country_code="US", phone="(502) 555-0134")
+    stamp = iso(created_at)
+    order = payloads.shopify_order(
+        id=order_id, name=name, order_number=int(name.lstrip("#")), financial_status="pending"
+    )
+    order.update(created_at=stamp, updated_at=stamp, processed_at=stamp)
+    order["customer"]["phone"] = BUYER_PHONE_NATIONAL
+    order["billing_address"].update(country_code="US", phone=BUYER_PHONE_NATIONAL)
     order.update(overrides)
     return order
 
@@ -162,16 +161,8 @@ def post_shopify(
     server: LocalServer, credentials: dict[str, Any], topic: str, payload: dict[str, Any], webhook_id: str
 ) -> HttpResponse:
     body = json.dumps(payload).encode()
-    secret = credentials["webhook_secrets"]["shopify"].encode()
-    signature = base64.b64encode(hmac.new(secret, body, hashlib.sha256).digest()).decode()
-    headers = {
-        "Content-Type": "application/json",
-        "X-Shopify-Topic": topic,
-        "X-Shopify-Hmac-Sha256": signature,
-        "X-Shopify-Webhook-Id": webhook_id,
-        "X-Shopify-Triggered-At": iso(clock_now(server)),
-        "X-Shopify-Shop-Domain": "demo-store.myshopify.com",
-    }
+    secret = credentials["webhook_secrets"]["shopify"]
+    headers = shopify_headers(secret, topic, body, webhook_id=webhook_id, triggered_at=iso(clock_now(server)))
     return server.request("POST", f"/webhooks/shopify/{credentials['tenant_id']}", body, headers)
 
 

@@ -13,19 +13,16 @@ import os
 import boto3
 import pytest
 
-from huike.ingest.signatures import base64_hmac_sha256
 from huike.store.customers import Customer
 from huike.store.orders import Order
 from huike.store.sends import SendRecord
 from infra.local.template import REGION
-from tests.conftest import DAYTIME_UTC, shopify_order
+from tests.support.clock import DAYTIME_UTC, iso
+from tests.support.contacts import BUYER_PHONE
+from tests.support.payloads import shopify_order
+from tests.support.webhooks import ShopifyWebhooks, shopify_headers
 
-BUYER_PHONE = "+15025550134"
 WEBHOOK_PATH = "/webhooks/shopify/demo"
-
-
-def iso(moment: dt.datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
 
 
 def order_payload(**overrides):
@@ -57,13 +54,13 @@ def assert_error(response, status: int, *fragments: str) -> str:
 
 def signed_headers(tenant, body: bytes, **headers: str | None) -> dict[str, str]:
     """Shopify's headers, built by hand; pass a header as None to leave it out."""
-    base = {
-        "Content-Type": "application/json",
-        "X-Shopify-Topic": "orders/create",
-        "X-Shopify-Hmac-Sha256": base64_hmac_sha256(tenant.webhook_secrets["shopify"], body),
-        "X-Shopify-Webhook-Id": "hand-built-delivery-1",
-        "X-Shopify-Triggered-At": iso(DAYTIME_UTC),
-    }
+    base = shopify_headers(
+        tenant.webhook_secrets["shopify"],
+        "orders/create",
+        body,
+        webhook_id="hand-built-delivery-1",
+        triggered_at=iso(DAYTIME_UTC),
+    )
     for name, value in headers.items():
         key = name.replace("_", "-")
         if value is None:
@@ -315,8 +312,6 @@ def test_duplicate_delivery_gets_the_same_answer_and_one_effect(runtime, shopify
 
 
 def test_same_webhook_id_for_another_tenant_is_a_separate_delivery(runtime, shopify):
-    from tests.conftest import ShopifyWebhooks
-
     other = ShopifyWebhooks(runtime, runtime.seed_tenant("other-shop"))
     shopify.post("orders/create", order_payload(), webhook_id="shared-id")
     response = other.post("orders/create", order_payload(), webhook_id="shared-id")

@@ -40,10 +40,11 @@ from huike.store import consent as consent_store
 from huike.store import customers as customer_store
 from huike.store import sends, tenants
 from huike.store.sends import SendRecord
+from tests.support.contacts import SHOP_NUMBER, buyer_phone
 
 MARKETING = Purpose.MARKETING
+MARKETING = Purpose.MARKETING
 TENANT_ID = "demo"
-TENANT_SMS_NUMBER = "+18335550100"  # LocalRuntime.seed_tenant's default origination number
 NEW_YORK = ZoneInfo("America/New_York")
 QUIET_START, QUIET_END = dt.time(21, 0), dt.time(8, 0)
 FLOWS = ("cart_abandonment", "browse_abandonment", "win_back", "review_invite", "payment_confirmation")
@@ -194,7 +195,7 @@ class Buyer:
 
     @property
     def phone(self) -> str:
-        return f"+1502555{self.number:04d}"
+        return buyer_phone(self.number)
 
     @property
     def email(self) -> str:
@@ -270,7 +271,7 @@ def change_consent(runtime: Any, buyer: Buyer, op: Consent) -> None:
 
 
 def reply(runtime: Any, buyer: Buyer, op: Reply) -> None:
-    runtime.inbound_sms(buyer.phone, TENANT_SMS_NUMBER, op.word)
+    runtime.inbound_sms(buyer.phone, SHOP_NUMBER, op.word)
     if op.word.upper() in ("START", "UNSTOP"):
         buyer.suppressed.discard(buyer.phone)
     else:

@@ -13,9 +13,8 @@ from huike.customers import profile
 from huike.sending.service import SendRequest, send
 from huike.store import sends, tenants
 from huike.store.sends import SendRecord
-from tests.conftest import DAYTIME_UTC
-
-BUYER_PHONE = "+15025550134"
+from tests.support.clock import DAYTIME_UTC
+from tests.support.contacts import BUYER_PHONE, BUYER_PHONE_NATIONAL
 
 
 def sms_messages():
@@ -45,7 +44,7 @@ def make_request(customer, purpose="transactional", subject_id="shopify-45078946
 
 @pytest.fixture
 def customer(tenant):
-    data = CustomerData(platform_id="shopify-207119551", first_name="Bob", phone="(502) 555-0134", country="US")
+    data = CustomerData(platform_id="shopify-207119551", first_name="Bob", phone=BUYER_PHONE_NATIONAL, country="US")
     return profile.upsert_customer(tenants.get_tenant("demo"), data)
 
 
