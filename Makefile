@@ -35,6 +35,9 @@ lint: $(STAMP) $(SAM_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy layers/huike/python/huike
+	$(VENV)/bin/mypy infra benchmarks
+	for handler in functions/*/app.py; do $(VENV)/bin/mypy $$handler || exit 1; done
+	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/cfn-lint template.yaml
 	env -u PYTHONPATH $(SAM_VENV)/bin/sam validate --lint
 

@@ -73,7 +73,7 @@ class Results:
 
 
 def run(webhooks: Webhooks, recorder: Recorder) -> Results:
-    from huike.aws.stepfunctions import execution_name
+    from huike.core.keys import execution_name
 
     runtime, shopify, tenant = webhooks.runtime, webhooks.shopify, webhooks.tenant.tenant_id
     story = Story()

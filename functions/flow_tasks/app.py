@@ -16,7 +16,7 @@ ENVIRONMENT = validate_environment(FlowTaskEnvironment)
 
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    from huike.flows import run_step
+    from huike.flows.runner import run_step
 
     state = run_step(event["state"], event.get("state_machine_arn"))
     logger.info("flow step", extra={k: state.get(k) for k in ("flow", "subject_id", "step", "outcome", "last")})

@@ -63,7 +63,7 @@ def one_click_unsubscribe(tenant_id: str, token: str) -> dict[str, Any]:
 
 
 @app.get("/unsubscribe/<tenant_id>/<token>", summary="Unsubscribe confirmation page", tags=["consent"])
-def unsubscribe_page(tenant_id: str, token: str):
+def unsubscribe_page(tenant_id: str, token: str) -> Response[str]:
     # A GET never unsubscribes: mail scanners prefetch links. The page's button POSTs.
     html = (
         "<!doctype html><meta charset='utf-8'><title>Unsubscribe</title>"
@@ -88,14 +88,14 @@ def _logged(source: str, tenant_id: str, result: dict[str, Any]) -> dict[str, An
     return result
 
 
-@app.exception_handler(HuikeError)
-def domain_error(error: HuikeError) -> Response:
+@app.exception_handler(HuikeError)  # type: ignore[untyped-decorator]
+def domain_error(error: HuikeError) -> Response[dict[str, str]]:
     logger.warning("rejected", extra={"status": error.status, "reason": str(error)})
     return Response(status_code=error.status, content_type=content_types.APPLICATION_JSON, body={"error": str(error)})
 
 
-@app.exception_handler(Exception)
-def in_progress_error(error: Exception) -> Response:
+@app.exception_handler(Exception)  # type: ignore[untyped-decorator]
+def in_progress_error(error: Exception) -> Response[dict[str, str]]:
     from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 
     if isinstance(error, IdempotencyAlreadyInProgressError):

@@ -24,7 +24,7 @@ def test_a_step_schedules_on_the_machine_it_runs_on_without_the_environment_vari
     from huike.core.caches import reset_process_caches
     from huike.core.events import CustomerData
     from huike.customers import profile
-    from huike.flows import run_step
+    from huike.flows.runner import run_step
     from huike.store import tenants
 
     customer = profile.upsert_customer(

@@ -8,8 +8,8 @@ import datetime as dt
 DAYTIME_UTC = dt.datetime(2026, 11, 23, 15, 0, tzinfo=dt.UTC)
 
 
-def utc(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=dt.UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, second, tzinfo=dt.UTC)
 
 
 def iso(moment: dt.datetime) -> str:

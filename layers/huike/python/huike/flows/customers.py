@@ -9,8 +9,8 @@ from huike.config.tenant import TenantConfig
 from huike.core import clock, keys
 from huike.core.enums import FlowName, Outcome, SendStatus
 from huike.core.zones import recipient_zone
-from huike.flows import FlowResult, flow, schedule
 from huike.flows.orders import CONTINUING, as_result
+from huike.flows.registry import FlowResult, flow, schedule
 from huike.sending.service import SendRequest, send
 from huike.store import carts as cart_store
 from huike.store import customers as customer_store

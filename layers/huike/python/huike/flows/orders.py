@@ -8,7 +8,7 @@ from typing import Any
 from huike.config.tenant import TenantConfig
 from huike.core import clock, keys
 from huike.core.enums import DEFERRED_NOTICE, FlowName, OrderStatus, Outcome
-from huike.flows import FlowResult, flow, schedule
+from huike.flows.registry import FlowResult, flow, schedule
 from huike.sending.service import SendOutcome, SendRequest, send
 from huike.sending.templates import format_amount
 from huike.store import customers as customer_store
