@@ -7,7 +7,6 @@ with the canonical event body (huike.core.events.Event) documented on /webhooks/
 from __future__ import annotations
 
 import json
-import os
 import sys
 from typing import Any
 
@@ -23,10 +22,7 @@ def build() -> dict[str, Any]:
     from huike.ingest.platforms.canonical import OPENAPI_EXAMPLE
 
     host = LambdaHost(local_template().functions())
-    webhook = host.functions["WebhookFunction"]
-    for name, value in webhook.environment.items():  # the handler validates its environment on import
-        os.environ.setdefault(name, value)
-    resolver = host.module(webhook).app
+    resolver = host.module(host.functions["WebhookFunction"]).app
     spec: dict[str, Any] = json.loads(
         resolver.get_openapi_json_schema(
             title="Huike API",

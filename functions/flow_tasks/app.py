@@ -7,15 +7,14 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from huike.config.env import FlowTaskEnvironment, validate_environment
-
 logger = Logger()
-# Fails the cold start, not a flow weeks later, when the template misses a name this function needs.
-ENVIRONMENT = validate_environment(FlowTaskEnvironment)
 
 
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    from huike.config.env import FlowTaskEnvironment, require_environment
+
+    require_environment(FlowTaskEnvironment)  # once per container: a missing name fails the cold start
     from huike.flows.runner import run_step
 
     state = run_step(event["state"], event.get("state_machine_arn"))

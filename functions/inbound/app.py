@@ -8,16 +8,15 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes import SNSEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from huike.config.env import InboundEnvironment, validate_environment
-
 logger = Logger()
-# Fails the cold start, not a flow weeks later, when the template misses a name this function needs.
-ENVIRONMENT = validate_environment(InboundEnvironment)
 
 
 @logger.inject_lambda_context
 @event_source(data_class=SNSEvent)
 def handler(event: SNSEvent, context: LambdaContext) -> dict[str, Any]:
+    from huike.config.env import InboundEnvironment, require_environment
+
+    require_environment(InboundEnvironment)  # once per container: a missing name fails the cold start
     from huike.consent.inbound import handle_sns_message
 
     results = [handle_sns_message(record.sns.topic_arn, record.sns.message) for record in event.records]

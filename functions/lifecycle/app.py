@@ -9,11 +9,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from huike.config.env import LifecycleEnvironment, validate_environment
-
 logger = Logger()
-# Fails the cold start, not a flow weeks later, when the template misses a name this function needs.
-ENVIRONMENT = validate_environment(LifecycleEnvironment)
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
@@ -27,6 +23,9 @@ def record_handler(record: DynamoDBRecord) -> None:
 
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    from huike.config.env import LifecycleEnvironment, require_environment
+
+    require_environment(LifecycleEnvironment)  # once per container: a missing name fails the cold start
     response = process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )

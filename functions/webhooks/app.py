@@ -9,12 +9,9 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from huike.config.env import WebhookEnvironment, validate_environment
 from huike.core.errors import HuikeError
 
 logger = Logger()
-# Fails the cold start, not a flow weeks later, when the template misses a name this function needs.
-ENVIRONMENT = validate_environment(WebhookEnvironment)
 app = APIGatewayRestResolver(enable_validation=True)
 
 
@@ -106,4 +103,7 @@ def in_progress_error(error: Exception) -> Response[dict[str, str]]:
 
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    from huike.config.env import WebhookEnvironment, require_environment
+
+    require_environment(WebhookEnvironment)  # once per container: a missing name fails the cold start
     return app.resolve(event, context)

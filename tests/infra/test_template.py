@@ -89,7 +89,26 @@ def test_each_function_validates_its_own_template_environment():
     for logical_id, model_name in FUNCTION_ENVIRONMENTS.items():
         getattr(env, model_name).model_validate(functions[logical_id].environment)
         handler = (ROOT / "functions").glob("*/app.py")
-        assert any(f"validate_environment({model_name})" in path.read_text() for path in handler), logical_id
+        assert any(f"require_environment({model_name})" in path.read_text() for path in handler), logical_id
+
+
+def test_a_handler_refuses_to_run_without_a_name_it_needs(monkeypatch):
+    from pydantic import ValidationError
+
+    from huike.core.caches import reset_process_caches
+    from infra.local.lambdas import LambdaHost
+
+    host = LambdaHost(local_template().functions())
+    for name, value in host.functions["LifecycleFunction"].environment.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("TIMED_FLOW_STATE_MACHINE_ARN")
+    reset_process_caches()
+    try:
+        with pytest.raises(ValidationError, match="TIMED_FLOW_STATE_MACHINE_ARN"):
+            host.invoke("LifecycleFunction", {"Records": []})
+    finally:
+        monkeypatch.undo()
+        reset_process_caches()
 
 
 @pytest.mark.parametrize("value", [None, ""])

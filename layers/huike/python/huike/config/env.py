@@ -1,8 +1,9 @@
 """Each function's environment, validated at cold start; the domain reads one shared view.
 
-Every handler validates its own model when it is imported (a missing table or ARN fails the
-cold start, not a flow weeks later). Domain code reads `environment()`, the fields every function
-has plus the optional ones; names a function may lack are `None`, never an empty string.
+Every handler validates its own model on its container's first invocation: a missing table or
+ARN fails the cold start, not a flow weeks later, and pydantic stays out of the handlers' import
+time. Domain code reads `environment()`, the fields every function has plus the optional ones;
+names a function may lack are `None`, never an empty string.
 """
 
 from __future__ import annotations
@@ -65,8 +66,15 @@ class FlowTaskEnvironment(Environment):
 
 
 def validate_environment(model: type[E]) -> E:
-    """Validate a function's own environment (call at cold start); raises ValidationError."""
+    """Validate a function's own environment; raises pydantic.ValidationError naming what is missing."""
     return model.model_validate(dict(os.environ))
+
+
+@process_cache
+def require_environment(model: type[E]) -> E:
+    """Validate once per container, on the cold start's first invocation (a failure is not cached,
+    so every invocation fails until the template is fixed)."""
+    return validate_environment(model)
 
 
 @process_cache
