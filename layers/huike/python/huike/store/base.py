@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from pynamodb.models import Model
 
@@ -13,6 +13,7 @@ from huike.config.env import environment
 from huike.core.caches import on_reset, process_cache
 
 MODELS: list[type[Model]] = []
+M = TypeVar("M", bound=Model)
 
 
 class BoundTable(type):
@@ -53,3 +54,11 @@ def transaction_connection() -> Any:
 
 def utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def get_or_none(model: type[M], hash_key: str, range_key: str | None = None) -> M | None:
+    """GetItem by key; None when there is no such item."""
+    try:
+        return model.get(hash_key, range_key)
+    except model.DoesNotExist:
+        return None

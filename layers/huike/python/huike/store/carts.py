@@ -12,7 +12,7 @@ from pynamodb.attributes import JSONAttribute, UnicodeAttribute, UTCDateTimeAttr
 from pynamodb.models import Model
 
 from huike.core.events import CartData
-from huike.store.base import BoundTable, register, utc
+from huike.store.base import BoundTable, get_or_none, register, utc
 
 
 @register
@@ -52,7 +52,4 @@ def upsert_cart(tenant_id: str, data: CartData, customer_id: str | None) -> Cart
 
 
 def get_cart(tenant_id: str, cart_id: str) -> Cart | None:
-    try:
-        return Cart.get(tenant_id, cart_id)
-    except Cart.DoesNotExist:
-        return None
+    return get_or_none(Cart, tenant_id, cart_id)

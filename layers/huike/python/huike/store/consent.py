@@ -27,7 +27,7 @@ from pynamodb.models import Model
 from huike.core import clock, keys
 from huike.core.enums import Purpose
 from huike.core.events import ConsentData
-from huike.store.base import BoundTable, register, utc
+from huike.store.base import BoundTable, get_or_none, register, utc
 
 
 @register
@@ -108,10 +108,7 @@ def consent_history(tenant_id: str, customer_id: str) -> list[ConsentEntry]:
 
 # -- suppressions -------------------------------------------------------------------------------
 def get_suppression(tenant_id: str, address: str) -> Suppression | None:
-    try:
-        return Suppression.get(tenant_id, address.lower())
-    except Suppression.DoesNotExist:
-        return None
+    return get_or_none(Suppression, tenant_id, address.lower())
 
 
 def suppressed_among(tenant_id: str, addresses: Iterable[str]) -> frozenset[str]:

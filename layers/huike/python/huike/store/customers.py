@@ -33,7 +33,7 @@ from pynamodb.models import Model
 from huike.core import clock
 from huike.core.enums import Channel
 from huike.core.events import ConsentData
-from huike.store.base import BoundTable, register, transaction_connection, utc
+from huike.store.base import BoundTable, get_or_none, register, transaction_connection, utc
 from huike.store.consent import consent_entries
 
 MARKETING_HISTORY = timedelta(days=7)
@@ -148,10 +148,7 @@ class ProfileWrite:
 
 
 def get_customer(tenant_id: str, customer_id: str) -> Customer | None:
-    try:
-        return Customer.get(tenant_id, customer_id)
-    except Customer.DoesNotExist:
-        return None
+    return get_or_none(Customer, tenant_id, customer_id)
 
 
 def customer_id_by_phone(tenant_id: str, phone: str) -> str | None:

@@ -20,7 +20,7 @@ from pynamodb.models import Model
 from huike.core import clock
 from huike.core.enums import OrderStatus
 from huike.core.events import Event
-from huike.store.base import BoundTable, register, utc
+from huike.store.base import BoundTable, get_or_none, register, utc
 
 
 class TimelineEntry(MapAttribute[str, Any]):
@@ -75,10 +75,7 @@ class Order(Model):
 
 
 def get_order(tenant_id: str, order_id: str) -> Order | None:
-    try:
-        return Order.get(tenant_id, order_id)
-    except Order.DoesNotExist:
-        return None
+    return get_or_none(Order, tenant_id, order_id)
 
 
 def order_from_stream_image(image: dict[str, Any] | None) -> Order | None:

@@ -16,7 +16,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from huike.core.enums import REDECIDABLE_STATUSES, SendStatus
-from huike.store.base import BoundTable, register
+from huike.store.base import BoundTable, get_or_none, register
 
 
 class MessageIdIndex(GlobalSecondaryIndex["SendRecord"]):
@@ -52,10 +52,7 @@ class SendRecord(Model):
 
 
 def send_record(tenant_id: str, send_key: str) -> SendRecord | None:
-    try:
-        return SendRecord.get(tenant_id, send_key)
-    except SendRecord.DoesNotExist:
-        return None
+    return get_or_none(SendRecord, tenant_id, send_key)
 
 
 def claim_send(record: SendRecord) -> bool:

@@ -24,7 +24,7 @@ from huike.config.tenant import TenantConfig, TenantSettings
 from huike.config.validation import load_lenient
 from huike.core import clock
 from huike.core.errors import NotFound
-from huike.store.base import BoundTable, register
+from huike.store.base import BoundTable, get_or_none, register
 
 
 class SmsNumberIndex(GlobalSecondaryIndex["Tenant"]):
@@ -52,10 +52,10 @@ class Tenant(Model):
 
 
 def get_tenant(tenant_id: str) -> TenantConfig:
-    try:
-        return _config(Tenant.get(tenant_id))
-    except Tenant.DoesNotExist:
-        raise NotFound(f"unknown tenant {tenant_id!r}") from None
+    item = get_or_none(Tenant, tenant_id)
+    if item is None:
+        raise NotFound(f"unknown tenant {tenant_id!r}")
+    return _config(item)
 
 
 def tenant_by_sms_number(number: str) -> TenantConfig | None:
