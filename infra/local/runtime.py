@@ -18,6 +18,7 @@ invocations, and the quiescence loop that moves the virtual clock.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 import time
 from typing import Any
@@ -35,6 +36,9 @@ from infra.local.template import LocalTemplate, local_template
 __all__ = ["DEMO_TENANT_ID", "QUIESCENCE_TIMEOUT_SECONDS", "ApiResponse", "LocalRuntime", "TenantCredentials"]
 
 QUIESCENCE_TIMEOUT_SECONDS = 60.0
+
+
+LOG = logging.getLogger("huike.local")
 
 
 class LocalRuntime:
@@ -81,10 +85,15 @@ class LocalRuntime:
         if self._mock is None:
             return
         try:
-            self.wait_quiescent(timeout=10)
+            try:
+                self.wait_quiescent(timeout=10)
+            except TimeoutError as exc:
+                LOG.warning("stopping with executions still running: %s", exc)
+            # Abort whatever still runs before the clock closes: a woken execution must not call
+            # its next task after the mock is gone (that would be a real AWS endpoint).
             moto_compat.stop_running_executions()
-        except Exception:  # noqa: S110 - stopping must always release the mock
-            pass
+        except Exception:  # stopping must always release the mock
+            LOG.exception("could not stop every execution")
         finally:
             self.clock.close()
             domain.use_clock(None)
