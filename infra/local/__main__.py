@@ -27,6 +27,9 @@ def main() -> int:
     print(f"Demo tenant ({credentials_path}):", flush=True)
     print(json.dumps(credentials.as_dict(), indent=2), flush=True)
     print("Ctrl-C to stop.", flush=True)
+    # Ctrl-C stops the server even when it was started where SIGINT is inherited as ignored (a
+    # background job of a non-interactive shell, as CI and scripts start it).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         server.serve_forever()
