@@ -123,6 +123,7 @@ def test_invalid_phone_is_kept_but_not_texted(runtime, shopify):
     bad_phone = {"country_code": "US", "phone": "555-625-1199"}
     order = shopify_order(
         created_at=iso(DAYTIME_UTC),
+        email=None,  # and no email to fall back to (see the email test below)
         customer={"id": 42, "first_name": "Ann", "phone": "555-625-1199", "default_address": bad_phone},
         billing_address=bad_phone,
         shipping_address=bad_phone,
@@ -168,3 +169,18 @@ def test_chinese_buyer_gets_the_zh_cn_template(runtime):
     assert message["to"] == "+8613800138000"
     assert message["sent_at"] == "2026-11-24T02:30:00Z"
     assert message["body"].startswith("【回客小店】您的订单#1001（¥199.00）尚未付款")
+
+
+def test_a_buyer_without_a_textable_phone_is_reminded_by_email(runtime, shopify):
+    order = shopify_order(created_at=iso(DAYTIME_UTC))
+    order["customer"]["phone"] = None
+    order["customer"]["default_address"]["phone"] = None
+    for address in ("billing_address", "shipping_address"):
+        order[address]["phone"] = None
+    assert shopify.post("orders/create", order).status == 200
+
+    runtime.advance(seconds=3600)
+    [message] = reminders(runtime)
+    assert (message["channel"], message["to"]) == ("email", "bob.norman@example.com")
+    assert message["subject"] == "Your order #1001 is waiting for payment"
+    assert "https://demo-store.example/" in message["body"]

@@ -3,6 +3,7 @@ what a tenant item that an older version wrote loads as."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 import pytest
@@ -71,3 +72,21 @@ def test_a_tenant_item_an_older_version_wrote_still_loads(runtime, caplog):
     assert old.flows.cart_abandonment.delay_minutes == 90
     assert old.flows.cart_abandonment.channels == ["sms", "email"]
     assert "caps" in caplog.text and "channels" in caplog.text
+
+
+def test_a_cart_expires_sixty_days_after_its_last_update(runtime):
+    import boto3
+
+    from huike.core.events import CartData
+    from huike.store import carts
+    from infra.local.template import local_template
+
+    for updated_at in (DAYTIME_UTC, DAYTIME_UTC + dt.timedelta(days=2)):
+        carts.upsert_cart("demo", CartData(cart_id="cart-1", updated_at=updated_at), None)
+    table = local_template().physical_name("CartsTable")
+    item = boto3.client("dynamodb").get_item(
+        TableName=table, Key={"tenant_id": {"S": "demo"}, "cart_id": {"S": "cart-1"}}
+    )
+    # DynamoDB TTL reads a Number of epoch seconds, and each update pushes it back.
+    expected = DAYTIME_UTC + dt.timedelta(days=62)
+    assert item["Item"]["expires_at"] == {"N": str(int(expected.timestamp()))}

@@ -117,7 +117,6 @@ class MarketingFlowSettings(FlowSettings):
 class UnpaidReminderSettings(TransactionalFlowSettings):
     template_names = ("unpaid_reminder", "unpaid_reminder_final")
 
-    channels: list[Channel] = Field(default_factory=lambda: [Channel.SMS], min_length=1)
     delay_minutes: float = Field(default=30, gt=0, le=7 * DAY_MINUTES)
     payment_window_hours: float = Field(default=24, gt=0, le=30 * 24, description="The platform's close deadline")
     second_touch: bool = False

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from typing import Any
 
 from huike.core import clock
@@ -11,18 +13,62 @@ from huike.core.events import ConsentData
 from huike.store import consent as consent_store
 from huike.store import sends, tenants
 
-STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "OPT-OUT", "TD", "T", "R", "退订"}
-STOP_PHRASES = ("stop texting", "stop messaging", "stop sending", "do not text", "don't text")
-START_WORDS = {"START", "UNSTOP", "YES", "SUBSCRIBE"}
+# Whole-message keywords (after NFKC, so full-width ＳＴＯＰ is STOP), the carriers' and CTIA's
+# list plus the Chinese ones buyers send. "CANCEL" alone opts out; "cancel my order" does not.
+STOP_WORDS = frozenset(
+    {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "OPT-OUT", "OPT OUT", "REVOKE"}
+    | {"TD", "T", "R"}
+    | {"退订", "停止", "取消", "退定", "拒收", "取消订阅"}
+)
+START_WORDS = frozenset({"START", "UNSTOP", "YES", "SUBSCRIBE"})
+# Words that may surround a keyword without changing what it means ("STOP please", "please stop").
+FILLER = frozenset({"PLEASE", "PLS", "PLZ", "NOW", "IT", "THANKS", "THANK", "YOU", "THX", "OK", "JUST", "ALL"})
+# Phrases that ask for no more messages wherever they stand in the reply.
+STOP_PHRASES = (
+    "stop texting",
+    "stop messaging",
+    "stop sending",
+    "stop the texts",
+    "stop these texts",
+    "stop the messages",
+    "do not text",
+    "don't text",
+    "dont text",
+    "unsubscribe me",
+    "remove me",
+    "take me off",
+    "opt me out",
+    "no more texts",
+    "no more messages",
+    "退订",
+    "停止发送",
+    "不要再发",
+    "别再发",
+    "取消订阅",
+)
+_PUNCTUATION = re.compile(r"[\s.,!?;:~'\"()\[\]。，！？；：、“”‘’（）…]+")
+
+
+def _normalise(body: str) -> str:
+    return unicodedata.normalize("NFKC", body).strip()
 
 
 def classify_reply(body: str) -> str | None:
-    """'stop', 'start' or None for an SMS reply, case-insensitive and trimmed."""
-    text = body.strip().strip(".!。！").strip()
-    upper = text.upper()
-    if upper in STOP_WORDS or text in STOP_WORDS or any(p in text.lower() for p in STOP_PHRASES):
+    """'stop', 'start' or None for an SMS reply. Conservative: a keyword counts only as the
+    whole reply or with filler words around it, and a phrase only if it plainly asks to stop, so a
+    question about an order ("can I cancel my order?") is never taken as an opt-out."""
+    text = _normalise(body)
+    words = [word for word in _PUNCTUATION.split(text.upper()) if word]
+    if not words:
+        return None
+    whole = " ".join(words)
+    lowered = text.casefold()
+    if whole in STOP_WORDS or any(phrase in lowered for phrase in STOP_PHRASES):
         return "stop"
-    if upper in START_WORDS:
+    keywords = [word for word in words if word not in FILLER]
+    if len(keywords) == 1 and keywords[0] in STOP_WORDS and len(words) <= 4:
+        return "stop"
+    if whole in START_WORDS or (len(keywords) == 1 and keywords[0] in START_WORDS and len(words) <= 3):
         return "start"
     return None
 

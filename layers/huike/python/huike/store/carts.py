@@ -2,17 +2,22 @@
 
 Access patterns:
   get / merge by (tenant_id, cart_id)     GetItem / UpdateItem  PK tenant_id, SK cart_id
+
+A cart expires from the table (DynamoDB TTL on `expires_at`) CART_RETENTION after its last update.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from pynamodb.attributes import JSONAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import JSONAttribute, TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.models import Model
 
 from huike.core.events import CartData
 from huike.store.base import BoundTable, get_or_none, register, utc
+
+CART_RETENTION = timedelta(days=60)
 
 
 @register
@@ -29,11 +34,13 @@ class Cart(Model):
     total_price = UnicodeAttribute(null=True)
     completed_at = UTCDateTimeAttribute(null=True)
     line_items = JSONAttribute(null=True)
+    expires_at = TTLAttribute(null=True)
 
 
 def upsert_cart(tenant_id: str, data: CartData, customer_id: str | None) -> Cart:
-    """Latest cart state wins."""
-    actions: list[Any] = [Cart.updated_at.set(utc(data.updated_at))]
+    """Latest cart state wins; each update pushes the expiry back."""
+    updated_at = utc(data.updated_at)
+    actions: list[Any] = [Cart.updated_at.set(updated_at), Cart.expires_at.set(updated_at + CART_RETENTION)]
     for attribute, value in (
         (Cart.customer_id, customer_id),
         (Cart.recovery_url, data.recovery_url),
