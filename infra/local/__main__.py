@@ -10,7 +10,7 @@ from pathlib import Path
 
 from werkzeug.serving import make_server
 
-from infra.local.runtime import LocalRuntime
+from infra.local.runtime import LocalRuntime, TenantCredentials
 from infra.local.server import LocalServer
 from infra.local.template import ROOT
 
@@ -20,9 +20,16 @@ def main() -> int:
     port = int(os.environ.get("HUIKE_PORT", "3000"))
     credentials_path = Path(os.environ.get("HUIKE_TENANT_FILE", ROOT / ".local" / "tenant.json"))
     runtime = LocalRuntime(parameters={"PublicBaseUrl": f"http://{host}:{port}"}).start()
-    credentials = runtime.seed_tenant()
+    try:
+        # Bind before anything is written: a start that fails (port busy) leaves tenant.json alone.
+        server = make_server(host, port, LocalServer(runtime), threaded=True)
+    except (OSError, SystemExit) as exc:  # werkzeug exits on a busy port after saying so
+        runtime.stop()
+        print(f"Huike local runtime could not listen on {host}:{port} ({exc}); set HUIKE_PORT", file=sys.stderr)
+        return 1
+    # The demo tenant keeps its credentials across restarts, so the store's webhooks stay valid.
+    credentials = runtime.seed_tenant(credentials=TenantCredentials.read(credentials_path))
     runtime.write_credentials(credentials, credentials_path)
-    server = make_server(host, port, LocalServer(runtime), threaded=True)
     print(f"Huike local API: http://{host}:{port}", flush=True)
     print(f"Demo tenant ({credentials_path}):", flush=True)
     print(json.dumps(credentials.as_dict(), indent=2), flush=True)

@@ -20,6 +20,9 @@ from infra.local.template import ACCOUNT_ID, REGION, LocalTemplate
 DEMO_TENANT_ID = "demo"
 
 
+WEBHOOK_SOURCES = ("shopify", "woocommerce", "events")
+
+
 @dataclass
 class TenantCredentials:
     tenant_id: str
@@ -28,6 +31,18 @@ class TenantCredentials:
 
     def as_dict(self) -> dict[str, Any]:
         return {"tenant_id": self.tenant_id, "api_key": self.api_key, "webhook_secrets": self.webhook_secrets}
+
+    @classmethod
+    def read(cls, path: Path) -> TenantCredentials | None:
+        """Credentials a previous start wrote, or None when there are none (or they are unusable)."""
+        try:
+            saved = json.loads(path.read_text(encoding="utf-8"))
+            secrets_ = saved["webhook_secrets"]
+            if not all(isinstance(secrets_.get(kind), str) and secrets_[kind] for kind in WEBHOOK_SOURCES):
+                return None
+            return cls(str(saved["tenant_id"]), str(saved["api_key"]), {k: secrets_[k] for k in WEBHOOK_SOURCES})
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None
 
 
 def set_process_environment(template: LocalTemplate) -> None:
@@ -73,6 +88,10 @@ def provision(template: LocalTemplate) -> None:
         )
 
 
+# Marketing email shows the seller's postal address (CAN-SPAM); the demo store has one.
+DEMO_POSTAL_ADDRESS = "Huike Demo Store, 100 Main Street, Louisville, KY 40202, USA"
+
+
 def seed_tenant(
     tenant_id: str = DEMO_TENANT_ID,
     *,
@@ -84,16 +103,18 @@ def seed_tenant(
     sms_number: str | None = "+18335550100",
     quiet_hours: dict[str, Any] | None = None,
     settings: dict[str, Any] | None = None,
+    credentials: TenantCredentials | None = None,
 ) -> TenantCredentials:
     """Create a tenant with fresh secrets and a verified SES sender identity. `settings` holds any
     other tenant settings (caps, links, opt-out texts...), as the seller API would write them."""
     import boto3
 
-    credentials = TenantCredentials(
-        tenant_id=tenant_id,
-        api_key=f"hk_{secrets.token_urlsafe(24)}",
-        webhook_secrets={kind: secrets.token_hex(24) for kind in ("shopify", "woocommerce", "events")},
-    )
+    if credentials is None or credentials.tenant_id != tenant_id:
+        credentials = TenantCredentials(
+            tenant_id=tenant_id,
+            api_key=f"hk_{secrets.token_urlsafe(24)}",
+            webhook_secrets={kind: secrets.token_hex(24) for kind in WEBHOOK_SOURCES},
+        )
     sender_email = f"shop@{tenant_id}.example.com"
     domain.create_tenant(
         tenant_id,
@@ -106,6 +127,7 @@ def seed_tenant(
             "locale": locale,
             "sender": {"email": sender_email, "sms_number": sms_number},
             "quiet_hours": quiet_hours or {},
+            "postal_address": DEMO_POSTAL_ADDRESS,
             **(settings or {}),
         },
         flows=flows or {},

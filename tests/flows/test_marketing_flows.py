@@ -457,3 +457,19 @@ def test_order_reminder_reaches_a_buyer_who_never_opted_in_to_marketing(runtime,
     assert OPT_OUT not in reminder["body"]
     [cart] = ledger("cart_abandonment")
     assert (cart.status, cart.reason) == ("skipped", "no-consent")
+
+
+def test_marketing_email_carries_a_literal_one_click_header_a_visible_link_and_the_postal_address(runtime, events):
+    events.cart(customer=email_buyer())
+    runtime.advance(seconds=2 * 3600)
+
+    raw = last_raw_email()
+    # The header as sent, not only as a client decodes it: one literal <url> that Gmail and Yahoo
+    # act on, never an RFC 2047 encoded-word or a fold inside the URL.
+    [line] = [line for line in raw.splitlines() if line.startswith("List-Unsubscribe:")]
+    assert line.startswith("List-Unsubscribe: <http://127.0.0.1:3000/unsubscribe/demo/") and line.endswith(">")
+    assert "=?" not in line
+    url = line.removeprefix("List-Unsubscribe: <").removesuffix(">")
+    [message] = messages(runtime, "cart_abandonment")
+    assert f"Unsubscribe: {url}" in message["body"]
+    assert "Huike Demo Store, 100 Main Street, Louisville, KY 40202, USA" in message["body"]

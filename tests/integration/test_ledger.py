@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from moto.sns.models import sns_backends
 
+from huike.config.flows import TemplateText
 from huike.core.enums import Channel
 from huike.core.events import CustomerData
 from huike.customers import profile
@@ -133,3 +134,45 @@ def test_deferred_send_goes_out_after_quiet_hours(runtime, customer):
 def test_bad_customer_time_zone_falls_back_to_the_tenant_zone(customer):
     customer.timezone = "America"  # CustomerData.timezone is free text from the event
     assert send(make_request(customer)).outcome == "sent"
+
+
+def test_a_name_with_line_breaks_cannot_inject_an_email_header(tenant):
+    from moto.ses.models import ses_backends
+
+    demo = tenants.get_tenant("demo")
+    data = CustomerData(platform_id="c-crlf", first_name="Ann\r\nBcc: evil@example.com", email="ann@example.com")
+    customer = profile.upsert_customer(demo, data)
+    settings = demo.flows.payment_confirmation.model_copy(
+        update={
+            "channels": [Channel.EMAIL],
+            "templates": {"payment_confirmation": {"en": TemplateText(subject="Thanks {{ first_name }}")}},
+        }
+    )
+    request = SendRequest(
+        tenant=demo,
+        customer=customer,
+        flow="payment_confirmation",
+        subject_id="o-crlf",
+        step="1",
+        settings=settings,
+        context={"order_name": "#1", "amount": "$1.00"},
+    )
+    assert send(request).outcome == "sent"
+    raw = ses_backends["123456789012"]["us-east-1"].sent_messages[-1].raw_data
+    text = raw if isinstance(raw, str) else raw.decode()
+    headers = text.split("\n\n", 1)[0].replace("\r", "")
+    assert "Subject: Thanks Ann Bcc: evil@example.com" in headers
+    assert not any(line.startswith("Bcc:") for line in headers.splitlines())
+
+
+def test_a_dispatch_error_that_is_not_a_refusal_is_recorded_as_failed(customer, monkeypatch):
+    import huike.aws.sms
+
+    def broken(*_args, **_kwargs):
+        raise ValueError("unexpected provider response")
+
+    monkeypatch.setattr(huike.aws.sms, "publish_sms", broken)
+    with pytest.raises(ValueError):
+        send(make_request(customer))
+    stored = sends.send_record("demo", "unpaid_reminder#shopify-450789469#reminder-1")
+    assert (stored.status, stored.reason) == ("failed", "ValueError: unexpected provider response")

@@ -95,12 +95,9 @@ def wait_until_healthy(server: LocalServer) -> None:
     pytest.fail(f"/_local/health did not answer 200 within {STARTUP_TIMEOUT_SECONDS} s:\n{server.log()}")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
-    workdir = tmp_path_factory.mktemp("make-local")
-    port = free_port()
-    tenant_file = workdir / "tenant.json"
-    log_file = workdir / "server.log"
+def spawn(workdir: Path, port: int, tenant_file: Path, log_name: str = "server.log") -> LocalServer:
+    """`make local` in a subprocess (what `make local` runs, with the port and files of a test)."""
+    log_file = workdir / log_name
     env = {
         **os.environ,
         "HUIKE_PORT": str(port),
@@ -113,14 +110,24 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
         process = subprocess.Popen(
             [sys.executable, "-m", "infra.local"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
         )
-    local = LocalServer(process, f"http://127.0.0.1:{port}", tenant_file, log_file)
+    return LocalServer(process, f"http://127.0.0.1:{port}", tenant_file, log_file)
+
+
+def stop(server: LocalServer) -> None:
+    if server.process.poll() is None:
+        server.process.kill()
+        server.process.wait(timeout=STOP_TIMEOUT_SECONDS)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
+    workdir = tmp_path_factory.mktemp("make-local")
+    local = spawn(workdir, free_port(), workdir / "tenant.json")
     try:
         wait_until_healthy(local)
         yield local
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=STOP_TIMEOUT_SECONDS)
+        stop(local)
 
 
 @pytest.fixture(scope="module")
@@ -340,3 +347,35 @@ def test_ctrl_c_stops_the_server_cleanly(server):
         pytest.fail(f"infra.local still running {STOP_TIMEOUT_SECONDS} s after SIGINT:\n{server.log()}")
     assert code == 0, server.log()
     assert "stopped" in server.log()
+
+
+def test_a_restart_keeps_the_demo_tenants_credentials_and_a_failed_start_rewrites_nothing(tmp_path):
+    tenant_file, port = tmp_path / "tenant.json", free_port()
+    first = spawn(tmp_path, port, tenant_file, "first.log")
+    try:
+        wait_until_healthy(first)
+        saved = tenant_file.read_text(encoding="utf-8")
+        # A second start on the busy port fails, and leaves the credentials file as it was.
+        busy = spawn(tmp_path, port, tenant_file, "busy.log")
+        assert busy.process.wait(timeout=STARTUP_TIMEOUT_SECONDS) != 0, busy.log()
+        assert "could not listen" in busy.log()
+        assert tenant_file.read_text(encoding="utf-8") == saved
+    finally:
+        first.process.send_signal(signal.SIGINT)
+        first.process.wait(timeout=STOP_TIMEOUT_SECONDS)
+
+    again = spawn(tmp_path, port, tenant_file, "again.log")
+    try:
+        wait_until_healthy(again)
+        assert json.loads(tenant_file.read_text(encoding="utf-8")) == json.loads(saved)
+        # The platform's next delivery, signed with the secret it was given before the restart.
+        credentials = json.loads(saved)
+        body = json.dumps({"id": 5, "email": "ann@example.com", "first_name": "Ann"}).encode()
+        secret = credentials["webhook_secrets"]["shopify"]
+        headers = shopify_headers(
+            secret, "customers/create", body, webhook_id="restart-1", triggered_at="2026-11-23T15:00:00Z"
+        )
+        response = again.request("POST", f"/webhooks/shopify/{credentials['tenant_id']}", body, headers)
+        assert response.status == 200, response.body
+    finally:
+        stop(again)

@@ -36,20 +36,25 @@ def test_locale_resolution_takes_first_supported_hint():
 
 
 @pytest.mark.parametrize(
-    ("total", "currency", "expected"),
+    ("total", "currency", "locale", "expected"),
     [
-        ("409.94", "USD", "$409.94"),
-        ("409.9", "usd", "$409.90"),
-        ("88", "CNY", "¥88.00"),
-        ("12.5", "EUR", "€12.50"),
-        ("10", "XYZ", "10.00 XYZ"),
-        ("10", None, "10.00"),
-        ("not-a-number", "USD", "not-a-number"),
-        (None, "USD", ""),
+        ("409.94", "USD", "en", "$409.94"),
+        ("409.9", "usd", "en", "$409.90"),
+        ("88", "CNY", "zh-CN", "¥88.00"),
+        ("88", "CNY", "en", "CN¥88.00"),  # in English, the yuan is told apart from the yen
+        ("12.5", "EUR", "en", "€12.50"),
+        ("12.345", "KWD", "en", "KWD12.345"),  # three minor units
+        ("1980", "JPY", "en", "¥1,980"),  # no minor units
+        ("1234567.5", "USD", "en", "$1,234,567.50"),
+        ("10", "XYZ", "en", "XYZ10.00"),
+        ("10", None, "en", "10.00"),
+        ("not-a-number", "USD", "en", "not-a-number"),
+        ("NaN", "USD", "en", "NaN"),
+        (None, "USD", "en", ""),
     ],
 )
-def test_amount_formatting(total, currency, expected):
-    assert format_amount(total, currency) == expected
+def test_amounts_follow_iso_4217_minor_units_and_the_recipients_locale(total, currency, locale, expected):
+    assert format_amount(total, currency, locale) == expected
 
 
 def test_default_template_renders_for_each_locale():

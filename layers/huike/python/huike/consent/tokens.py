@@ -32,9 +32,15 @@ def customer_for_token(tenant: TenantConfig, token: str) -> str:
     return customer_id
 
 
-def unsubscribe_headers(tenant: TenantConfig, customer_id: str, public_base_url: str | None) -> dict[str, str]:
-    """List-Unsubscribe + List-Unsubscribe-Post, when the deployment has a public URL."""
+def unsubscribe_url(tenant: TenantConfig, customer_id: str, public_base_url: str | None) -> str | None:
+    """The one-click link, when the deployment has a public URL."""
     if not public_base_url:
+        return None
+    return f"{public_base_url.rstrip('/')}/unsubscribe/{tenant.tenant_id}/{token_for(tenant, customer_id)}"
+
+
+def list_unsubscribe_headers(url: str | None) -> dict[str, str]:
+    """RFC 8058: List-Unsubscribe with the literal <https://...> and List-Unsubscribe-Post."""
+    if not url:
         return {}
-    url = f"{public_base_url.rstrip('/')}/unsubscribe/{tenant.tenant_id}/{token_for(tenant, customer_id)}"
     return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}

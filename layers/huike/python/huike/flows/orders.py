@@ -10,7 +10,7 @@ from huike.core import clock, keys
 from huike.core.enums import DEFERRED_NOTICE, FlowName, OrderStatus, Outcome
 from huike.flows.registry import FlowResult, flow, schedule
 from huike.sending.service import SendOutcome, SendRequest, send
-from huike.sending.templates import format_amount
+from huike.sending.templates import Money
 from huike.store import customers as customer_store
 from huike.store import orders as order_store
 from huike.store import tenants
@@ -24,7 +24,7 @@ def order_context(order: Order) -> dict[str, Any]:
     first_item = items[0] if items else {}
     return {
         "order_name": order.name or order.order_id,
-        "amount": format_amount(order.total_price, order.currency),
+        "amount": Money(order.total_price, order.currency),
         "payment_link": order.payment_url or "",
         "tracking_link": order.tracking_url or "",
         "tracking_number": order.tracking_number or "",

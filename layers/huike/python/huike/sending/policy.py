@@ -252,8 +252,11 @@ def quiet_hours_end(
 
 
 # -- content ---------------------------------------------------------------------------------------
-def body_for(channel: Channel, text: str, purpose: Purpose, opt_out_text: str) -> str:
-    """Marketing texts carry the opt-out wording for their locale (once)."""
-    if channel.is_phone and purpose is Purpose.MARKETING and opt_out_text not in text:
-        return f"{text} {opt_out_text}"
-    return text
+def body_for(channel: Channel, text: str, purpose: Purpose, opt_out_text: str, email_footer: str = "") -> str:
+    """Marketing texts carry the opt-out wording for their locale (once); marketing email carries
+    its footer (a visible unsubscribe link and the seller's postal address)."""
+    if purpose is not Purpose.MARKETING:
+        return text
+    if channel.is_phone:
+        return text if opt_out_text in text else f"{text} {opt_out_text}"
+    return f"{text}\n\n{email_footer}" if email_footer else text

@@ -165,7 +165,7 @@ def _render(request: SendRequest, locale: str, part: str) -> str:
         "coupon": request.settings.coupon or "",
         **request.context,
     }
-    return templates.render(source, context)
+    return templates.render(source, templates.localise(context, locale))
 
 
 # -- dispatch --------------------------------------------------------------------------------------
@@ -180,14 +180,19 @@ def _dispatch(
     from botocore.exceptions import ClientError
 
     opt_out = request.tenant.settings.opt_out_text(locale)
+    unsubscribe = _unsubscribe_url(request)
+    footer = templates.marketing_email_footer(locale, unsubscribe, request.tenant.settings.postal_address)
     last_error: ClientError | None = None
     for route in routes:
-        body = policy.body_for(route.channel, text, request.purpose, opt_out)
+        body = policy.body_for(route.channel, text, request.purpose, opt_out, footer)
         try:
-            message_id = _deliver(request, route, body, subject)
+            message_id = _deliver(request, route, body, subject, unsubscribe)
         except ClientError as exc:
             last_error = exc  # fall back to the next channel (MMS -> SMS -> email)
             continue
+        except Exception as exc:  # a bug or bad data, not a refusal: record it, never leave "sending"
+            sends.mark_failed(record, f"{type(exc).__name__}: {exc}"[:500])
+            raise
         sent_at = clock.now()
         sends.mark_sent(record, route.channel, route.recipient, message_id, body, sent_at)
         if request.purpose is Purpose.MARKETING and request.customer is not None:
@@ -201,7 +206,16 @@ def _dispatch(
     raise last_error
 
 
-def _deliver(request: SendRequest, route: policy.Route, body: str, subject: str) -> str:
+def _unsubscribe_url(request: SendRequest) -> str | None:
+    if request.purpose is not Purpose.MARKETING or request.customer is None:
+        return None
+    from huike.config.env import environment
+    from huike.consent.tokens import unsubscribe_url
+
+    return unsubscribe_url(request.tenant, request.customer.customer_id, environment().public_base_url)
+
+
+def _deliver(request: SendRequest, route: policy.Route, body: str, subject: str, unsubscribe: str | None) -> str:
     tenant = request.tenant
     sender = tenant.settings.sender
     marketing = request.purpose is Purpose.MARKETING
@@ -215,20 +229,15 @@ def _deliver(request: SendRequest, route: policy.Route, body: str, subject: str)
         return send_media_message(sender.sms_number or "", route.recipient, body, request.media_urls)
     from huike.aws.email import send_email
     from huike.config.env import environment
-    from huike.consent.tokens import unsubscribe_headers
+    from huike.consent.tokens import list_unsubscribe_headers
 
-    headers = (
-        unsubscribe_headers(tenant, request.customer.customer_id, environment().public_base_url)
-        if marketing and request.customer
-        else {}
-    )
     return send_email(
         sender=sender.email or "",
         sender_name=tenant.shop_name,
         recipient=route.recipient,
         subject=subject,
         text=body,
-        headers=headers,
+        headers=list_unsubscribe_headers(unsubscribe),
         configuration_set=environment().email_configuration_set,
         tags={"tenant_id": tenant.tenant_id, "flow": request.flow},
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -158,7 +159,18 @@ DEFAULT_TEMPLATES: dict[str, dict[str, dict[str, str]]] = {
     },
 }
 
-CURRENCY_SYMBOLS = {"USD": "$", "CNY": "¥", "EUR": "€", "GBP": "£", "JPY": "¥", "HKD": "HK$"}
+
+UNSUBSCRIBE_LINE = {"en": "Unsubscribe: {url}", "zh-CN": "退订：{url}"}
+
+
+def marketing_email_footer(locale: str, unsubscribe_url: str | None, postal_address: str | None) -> str:
+    """What CAN-SPAM and the mailbox providers ask of marketing email, visible in its body."""
+    lines = []
+    if unsubscribe_url:
+        lines.append(UNSUBSCRIBE_LINE.get(locale, UNSUBSCRIBE_LINE["en"]).format(url=unsubscribe_url))
+    if postal_address:
+        lines.append(postal_address)
+    return "\n".join(lines)
 
 
 def resolve_locale(*candidates: str | None) -> str:
@@ -173,15 +185,39 @@ def resolve_locale(*candidates: str | None) -> str:
     return "en"
 
 
-def format_amount(total: str | None, currency: str | None) -> str:
+@dataclass(frozen=True)
+class Money:
+    """An amount in a message, formatted in the recipient's locale when the message is rendered."""
+
+    total: str | None
+    currency: str | None
+
+
+def format_amount(total: str | None, currency: str | None, locale: str = "en") -> str:
+    """By ISO 4217 minor units and the locale's conventions (Babel): KWD 12.345 keeps three
+    decimals, JPY 1980 none; "$409.94" in English, "¥88.00" for CNY in Chinese."""
     if total is None:
         return ""
+    from babel.numbers import format_currency, format_decimal
+
     try:
-        value = Decimal(total).quantize(Decimal("0.01"))
+        value = Decimal(total)
     except InvalidOperation:
         return total
-    symbol = CURRENCY_SYMBOLS.get((currency or "").upper())
-    return f"{symbol}{value}" if symbol else f"{value} {currency or ''}".strip()
+    if not value.is_finite():
+        return total
+    babel_locale = locale.replace("-", "_")
+    if not currency:
+        return str(format_decimal(value, format="#,##0.00", locale=babel_locale))
+    return str(format_currency(value, currency.upper(), locale=babel_locale))
+
+
+def localise(context: dict[str, Any], locale: str) -> dict[str, Any]:
+    """The template context with its Money values formatted for the recipient's locale."""
+    return {
+        key: format_amount(value.total, value.currency, locale) if isinstance(value, Money) else value
+        for key, value in context.items()
+    }
 
 
 @functools.cache
