@@ -318,3 +318,26 @@ def test_same_webhook_id_for_another_tenant_is_a_separate_delivery(runtime, shop
 
     assert response.json()["status"] == "accepted"
     assert [entry.event for entry in Order.get("other-shop", "shopify-450789469").timeline] == ["order.created"]
+
+
+def test_consent_on_an_orders_customer_is_recorded_once_with_its_own_time(runtime, shopify):
+    from huike.store import consent as consent_store
+
+    customer = {
+        **shopify_order()["customer"],
+        "email_marketing_consent": {
+            "state": "subscribed",
+            "opt_in_level": "single_opt_in",
+            "consent_updated_at": "2026-11-20T15:00:00Z",
+        },
+    }
+    created = shopify.post("orders/create", order_payload(customer=customer))
+    paid = shopify.post("orders/paid", order_payload(customer=customer, financial_status="paid"))
+    assert (created.status, paid.status) == (200, 200), (created.body, paid.body)
+
+    stored = Customer.get("demo", "shopify-207119551")
+    assert stored.email_consent == {"granted": True, "at": "2026-11-20T15:00:00Z", "source": "shopify"}
+    # The second delivery repeats the same statement: one ledger entry, not one per order event.
+    [entry] = consent_store.consent_history("demo", "shopify-207119551")
+    assert (entry.channel, entry.granted, entry.source) == ("email", True, "shopify")
+    assert entry.at == dt.datetime(2026, 11, 20, 15, tzinfo=dt.UTC)

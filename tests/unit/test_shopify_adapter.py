@@ -10,7 +10,7 @@ from huike.core.errors import BadRequest
 from huike.core.events import ConsentData, CustomerData
 from huike.ingest.platforms.shopify import to_event
 from tests.support.clock import utc
-from tests.support.payloads import fixture, shopify_order
+from tests.support.payloads import fixture, real_payload, shopify_order
 
 TRIGGERED = dt.datetime(2026, 11, 23, 15, 10, tzinfo=dt.UTC)
 CREATED = dt.datetime(2026, 11, 23, 15, 0, tzinfo=dt.UTC)
@@ -414,3 +414,45 @@ def test_invalid_consent_timestamp_is_bad_request_with_its_path():
     payload = resource("customer", sms_marketing_consent={"state": "subscribed", "consent_updated_at": "soon"})
     with pytest.raises(BadRequest, match=r"sms_marketing_consent\.consent_updated_at"):
         event_for("customers/update", payload)
+
+
+@pytest.mark.parametrize(
+    ("financial_status", "paid", "cancelled"),
+    [
+        ("pending", False, False),
+        ("authorized", True, False),
+        ("partially_paid", True, False),
+        ("paid", True, False),
+        ("partially_refunded", True, False),
+        ("refunded", True, False),
+        ("voided", False, True),
+    ],
+)
+def test_each_shopify_financial_status_is_decided(financial_status, paid, cancelled):
+    event = to_event("orders/create", "wh-status", None, shopify_order(financial_status=financial_status))
+    assert event is not None and event.order is not None
+    assert (event.order.paid_at is not None, event.order.cancelled_at is not None) == (paid, cancelled)
+
+
+def test_shopifys_own_authorized_order_is_paid_for_the_buyer():
+    payload = real_payload("shopify/order_authorized_450789469.json")
+    event = to_event("orders/create", "wh-authorized", None, payload)
+    assert event is not None and event.order is not None
+    assert event.order.financial_status == "authorized" and event.order.paid_at is not None
+
+
+def test_marketing_consent_on_an_orders_customer_is_recorded_with_its_own_time():
+    customer = {
+        **shopify_order()["customer"],
+        "email_marketing_consent": {
+            "state": "subscribed",
+            "opt_in_level": "confirmed_opt_in",
+            "consent_updated_at": "2026-11-20T10:00:00-05:00",
+        },
+        "sms_marketing_consent": {"state": "unsubscribed", "consent_updated_at": "2026-11-21T09:00:00Z"},
+    }
+    event = to_event("orders/create", "wh-consent", None, shopify_order(customer=customer))
+    assert event is not None and event.customer is not None
+    consents = {consent.channel: consent for consent in event.customer.consents}
+    assert consents["email"].granted and consents["email"].at == utc(2026, 11, 20, 15)
+    assert not consents["sms"].granted and consents["sms"].at == utc(2026, 11, 21, 9)

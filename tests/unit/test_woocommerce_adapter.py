@@ -206,3 +206,21 @@ def test_webhook_creation_ping_is_recognised(body):
 )
 def test_other_bodies_are_not_pings(body):
     assert not is_ping(body)
+
+
+@pytest.mark.parametrize(
+    ("status", "event_type"),
+    [
+        ("pending", "order.created"),
+        ("on-hold", "order.created"),
+        ("failed", None),
+        ("processing", "order.paid"),
+        ("completed", "order.shipped"),
+        ("cancelled", "order.cancelled"),
+        ("refunded", "order.refunded"),
+        ("checkout-draft", None),
+    ],
+)
+def test_each_woocommerce_status_is_decided(status, event_type):
+    event = to_event("order.updated", f"d-{status}", woo_order(status=status))
+    assert (event.type if event else None) == event_type

@@ -122,9 +122,16 @@ def apply_event(tenant: TenantConfig, event: Event) -> dict[str, Any]:
     return result
 
 
+# Sources whose every delivery carries the whole order, billing block included: its buyer is
+# always the order's buyer (a WooCommerce guest order first seen at "completed" still has one).
+WHOLE_ORDER_SOURCES = {"woocommerce"}
+
+
 def _identifies_customer(event: Event) -> bool:
     """Fulfillment and refund notifications often echo only an email or address: they must not
     create a second profile beside the one the order was placed with."""
+    if event.source in WHOLE_ORDER_SOURCES:
+        return True
     later_order_event = event.type in ("order.shipped", "order.delivered", "order.cancelled", "order.refunded")
     return not (later_order_event and event.customer is not None and not event.customer.platform_id)
 

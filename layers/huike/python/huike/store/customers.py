@@ -194,6 +194,8 @@ def write_profile(
     ]
     values.append((Customer.updated_at, now))
     known = get_customer(tenant_id, customer_id) if consents else None
+    # A statement already held (same answer, same time, same source) is a repeat: one effect.
+    consents = [consent for consent in consents if not _already_held(known, consent, source)]
     newest = {Channel(consent.channel): consent for consent in _newer_than_known(known, consents)}
     values += [(_CONSENT_ATTRIBUTE[channel], _consent_state(consent, source)) for channel, consent in newest.items()]
     actions: list[Any] = [attribute.set(value) for attribute, value in values]
@@ -224,6 +226,17 @@ def write_profile(
 def _consent_state(consent: ConsentData, source: str) -> dict[str, Any]:
     at = clock.to_iso(utc(consent.at)) if consent.at else clock.to_iso(clock.now())
     return {"granted": consent.granted, "at": at, "source": source}
+
+
+def _already_held(known: Customer | None, consent: ConsentData, source: str) -> bool:
+    held = known.consent_state(consent.channel) if known is not None else None
+    return bool(
+        held
+        and consent.at is not None
+        and held.get("granted") == consent.granted
+        and held.get("source") == source
+        and held.get("at") == clock.to_iso(utc(consent.at))
+    )
 
 
 def _newer_than_known(known: Customer | None, consents: list[ConsentData]) -> list[ConsentData]:

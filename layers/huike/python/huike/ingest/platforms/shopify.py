@@ -32,7 +32,15 @@ TOPIC_EVENT_TYPES: dict[str, EventType] = {
     "customers/create": "customer.updated",
     "customers/update": "customer.updated",
 }
-PAID_STATUSES = {"paid", "partially_refunded", "refunded"}
+# Shopify's financial_status, decided one by one (docs/decisions.md, "Order statuses per platform"):
+#   pending                      -> awaiting payment: the unpaid reminder runs
+#   authorized                   -> paid for the buyer (captured later by the seller): confirmation, no reminder
+#   partially_paid               -> paid for the buyer (a deposit; the rest is the seller's to collect)
+#   paid, partially_refunded     -> paid
+#   refunded                     -> paid (refund care comes with refunds/create)
+#   voided                       -> the authorization was voided: cancelled, no reminder
+PAID_STATUSES = {"authorized", "partially_paid", "paid", "partially_refunded", "refunded"}
+CANCELLED_STATUSES = {"voided"}
 # A fulfillment in one of these states shipped nothing.
 FAILED_FULFILLMENT_STATUSES = {"cancelled", "error", "failure"}
 _FULFILLMENT_NAME = re.compile(r"^(?P<order>.+)\.\d+$")  # "#1001.1" is the first fulfillment of "#1001"
@@ -164,7 +172,8 @@ def _order_event(topic: str, webhook_id: str, triggered_at: datetime | None, pay
     paid_at = None
     if event_type == "order.paid" or financial_status in PAID_STATUSES:
         paid_at = order.processed_at if event_type != "order.paid" and order.processed_at else occurred_at
-    cancelled_at = order.cancelled_at or (occurred_at if event_type == "order.cancelled" else None)
+    cancelled = event_type == "order.cancelled" or financial_status in CANCELLED_STATUSES
+    cancelled_at = order.cancelled_at or (occurred_at if cancelled else None)
     shipped = event_type == "order.shipped"
     tracking = _last_shipped(order.fulfillments or []) if shipped else None
     checkout_token = order.checkout_token or order.cart_token
@@ -179,6 +188,7 @@ def _order_event(topic: str, webhook_id: str, triggered_at: datetime | None, pay
             order.phone,
             (order.shipping_address, order.billing_address),
             order.customer_locale,
+            consents=_dated_consents(order.customer),
         ),
         order=OrderData(
             order_id=f"shopify-{order.id}",
@@ -260,6 +270,7 @@ def _checkout_event(
         checkout.phone,
         (checkout.billing_address, checkout.shipping_address),
         checkout.customer_locale,
+        consents=_dated_consents(checkout.customer),
     )
     if customer is None:
         return None  # Shopify sends checkouts before the buyer types a contact: nobody to remind yet
@@ -326,6 +337,13 @@ def _contact(
         locale=locale,
         consents=consents or [],
     )
+
+
+def _dated_consents(customer: _Customer | None) -> list[ConsentData]:
+    """Consent an order or checkout carries on its customer object: only statements with their own
+    time (consent_updated_at). Undated, they say nothing about when, and must not override a later
+    statement from elsewhere."""
+    return [consent for consent in _consents(customer) if consent.at is not None] if customer else []
 
 
 def _consents(customer: _Customer) -> list[ConsentData]:

@@ -20,7 +20,7 @@ from huike.ingest.platforms import describe
 TOPICS = {"order.created", "order.updated"}
 STATUS_EVENT_TYPES: dict[str, EventType] = {
     "pending": "order.created",
-    "on-hold": "order.created",
+    "on-hold": "order.created",  # awaiting a transfer or cheque: the buyer still has to pay
     "processing": "order.paid",
     "completed": "order.shipped",
     # Delivery-tracking extensions add a "delivered" status (stored as wc-delivered).
@@ -28,7 +28,8 @@ STATUS_EVENT_TYPES: dict[str, EventType] = {
     "cancelled": "order.cancelled",
     "refunded": "order.refunded",
 }
-# "failed", "draft", "checkout-draft", "trash" and plugin-defined statuses map to nothing.
+# "failed" (a declined payment: often a card problem or fraud, and WooCommerce tells the buyer
+# itself), "draft", "checkout-draft", "trash" and plugin-defined statuses map to nothing.
 PAID_STATUSES = {"processing", "completed", "delivered", "refunded"}
 # WooCommerce Shipment Tracking keeps its entries in this order meta key.
 TRACKING_META_KEY = "_wc_shipment_tracking_items"
@@ -76,6 +77,7 @@ class _Order(_Woo):
     date_paid_gmt: datetime | None = None
     date_completed_gmt: datetime | None = None
     customer_id: int | None = None
+    customer_locale: str | None = None  # set by multilingual plugins; not in core WooCommerce
     payment_url: str | None = None
     billing: _Address | None = None
     shipping: _Address | None = None
@@ -160,6 +162,7 @@ def to_event(topic: str, delivery_id: str, payload: Any) -> Event | None:
             tracking_url=tracking.get("tracking_url"),
             carrier=tracking.get("carrier"),
             payment_url=order.payment_url,
+            locale=_locale(order),
             line_items=[
                 LineItem(
                     product_id=str(item.product_id) if item.product_id else None,
@@ -178,6 +181,23 @@ def _financial_status(status: str, paid_at: datetime | None) -> str:
     if status == "refunded":
         return "refunded"
     return "paid" if status in PAID_STATUSES or paid_at else "pending"
+
+
+# Where an order says nothing of its language, its place and currency do.
+CHINESE_COUNTRIES = {"CN"}
+CHINESE_CURRENCIES = {"CNY"}
+
+
+def _locale(order: _Order) -> str | None:
+    """The order's language: its own locale, else Chinese for a Chinese address or yuan, else
+    None (the customer's or the tenant's locale applies)."""
+    if order.customer_locale:
+        return order.customer_locale
+    billing = order.billing or _Address()
+    country = (billing.country or (order.shipping.country if order.shipping else None) or "").upper()
+    if country in CHINESE_COUNTRIES or (order.currency or "").upper() in CHINESE_CURRENCIES:
+        return "zh-CN"
+    return None
 
 
 def _customer(order: _Order) -> CustomerData | None:
