@@ -90,3 +90,21 @@ def test_a_cart_expires_sixty_days_after_its_last_update(runtime):
     # DynamoDB TTL reads a Number of epoch seconds, and each update pushes it back.
     expected = DAYTIME_UTC + dt.timedelta(days=62)
     assert item["Item"]["expires_at"] == {"N": str(int(expected.timestamp()))}
+
+
+def test_a_number_that_cannot_be_texted_never_replaces_a_textable_one(tenant):
+    demo = tenants.get_tenant("demo")
+    profile.upsert_customer(demo, CustomerData(platform_id="c-9", phone=BUYER_PHONE_NATIONAL, country="US"))
+    later = profile.upsert_customer(demo, CustomerData(platform_id="c-9", phone="555-625-1199", country="US"))
+    stored = customer_store.get_customer("demo", "c-9")
+    assert later is not None and stored is not None
+    assert (stored.phone, stored.phone_textable) == (BUYER_PHONE, True)
+    assert (later.phone, later.phone_textable) == (BUYER_PHONE, True)
+    # A buyer first known by an invalid number keeps it (the seller sees it), untextable ...
+    profile.upsert_customer(demo, CustomerData(platform_id="c-10", phone="555-625-1199", country="US"))
+    first = customer_store.get_customer("demo", "c-10")
+    assert first is not None and (first.phone, first.phone_textable) == ("555-625-1199", False)
+    # ... until a textable one arrives.
+    profile.upsert_customer(demo, CustomerData(platform_id="c-10", phone=BUYER_PHONE_NATIONAL, country="US"))
+    fixed = customer_store.get_customer("demo", "c-10")
+    assert fixed is not None and (fixed.phone, fixed.phone_textable) == (BUYER_PHONE, True)

@@ -56,7 +56,8 @@ def on_order_change(old_image: dict[str, Any] | None, new_image: dict[str, Any] 
                 customer = customer_store.record_paid_order(
                     tenant.tenant_id, new.customer_id, new.order_id, new.total_price, placed
                 )
-                customers.start_win_back(tenant, customer)
+                if customer is not None:
+                    customers.start_win_back(tenant, customer)
                 done.append("customer stats, win_back scheduled")
             if new.status is OrderStatus.PAID:
                 orders.notify(tenant, new, FlowName.PAYMENT_CONFIRMATION)

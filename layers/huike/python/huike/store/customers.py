@@ -184,21 +184,31 @@ def write_profile(
             (Customer.timezone, profile.timezone),
             (Customer.country, profile.country),
             (Customer.birthday, profile.birthday),
-            (Customer.phone, profile.phone),
-            (Customer.phone_textable, profile.phone_textable),
-            (Customer.phone_timezone, profile.phone_timezone),
             (Customer.email, profile.email),
             (Customer.email_valid, profile.email_valid),
         )
         if value is not None and value != ""
     ]
     values.append((Customer.updated_at, now))
+    # A textable number replaces the one on file; one that cannot be texted (invalid, landline) is
+    # kept only while there is none, so it never silences a buyer's working number.
+    phone_values: list[tuple[Any, Any]] = [
+        (attribute, value)
+        for attribute, value in (
+            (Customer.phone, profile.phone),
+            (Customer.phone_textable, profile.phone_textable),
+            (Customer.phone_timezone, profile.phone_timezone),
+        )
+        if value is not None and value != ""
+    ]
+    replaces_phone = bool(profile.phone_textable)
     known = get_customer(tenant_id, customer_id) if consents else None
     # A statement already held (same answer, same time, same source) is a repeat: one effect.
     consents = [consent for consent in consents if not _already_held(known, consent, source)]
     newest = {Channel(consent.channel): consent for consent in _newer_than_known(known, consents)}
     values += [(_CONSENT_ATTRIBUTE[channel], _consent_state(consent, source)) for channel, consent in newest.items()]
     actions: list[Any] = [attribute.set(value) for attribute, value in values]
+    actions += [attribute.set(value if replaces_phone else attribute | value) for attribute, value in phone_values]
     actions += [Customer.created_at.set(Customer.created_at | now), Customer.identities.add(set(profile.identities))]
     if reservation is not None:
         actions.append(_reservation_action(*reservation))
@@ -217,6 +227,9 @@ def write_profile(
     after = known or Customer(tenant_id, customer_id, created_at=now)
     for attribute, value in values:
         setattr(after, attribute.attr_name, value)
+    if replaces_phone or after.phone is None:
+        for attribute, value in phone_values:
+            setattr(after, attribute.attr_name, value)
     after.identities = set(after.identities or set()) | set(profile.identities)
     if reservation is not None:
         after.marketing_pending = [*(after.marketing_pending or []), _pending(*reservation)]
@@ -262,23 +275,41 @@ def set_consent(customer: Customer, consent: ConsentData, source: str) -> None:
 # -- order stats -----------------------------------------------------------------------------
 def record_paid_order(
     tenant_id: str, customer_id: str, order_id: str, total_price: str | None, placed: datetime
-) -> Customer:
-    """Order stats, maintained incrementally when an order is first seen paid."""
+) -> Customer | None:
+    """Add an order to its customer's stats exactly once: the stats update and a mark on the order
+    commit together, and a retried stream record finds the mark and changes nothing. Returns the
+    customer after the update (None if it does not exist)."""
+    from pynamodb.exceptions import TransactWriteError
+    from pynamodb.transactions import TransactWrite
+
+    from huike.store.orders import Order
+
     try:
         amount = float(Decimal(total_price or "0"))
     except InvalidOperation:
         amount = 0.0
-    customer = Customer(tenant_id, customer_id)
-    customer.update(
-        actions=[
-            Customer.order_count.add(1),
-            Customer.total_spent.add(amount),
-            Customer.first_order_at.set(Customer.first_order_at | placed),
-            Customer.last_order_at.set(placed),
-            Customer.last_order_id.set(order_id),
-        ]
-    )
-    return customer
+    try:
+        with TransactWrite(connection=transaction_connection()) as transaction:
+            transaction.update(
+                Order(tenant_id, order_id),
+                actions=[Order.stats_counted_at.set(clock.now())],
+                condition=Order.stats_counted_at.does_not_exist(),
+            )
+            transaction.update(
+                Customer(tenant_id, customer_id),
+                actions=[
+                    Customer.order_count.add(1),
+                    Customer.total_spent.add(amount),
+                    Customer.first_order_at.set(Customer.first_order_at | placed),
+                    Customer.last_order_at.set(placed),
+                    Customer.last_order_id.set(order_id),
+                ],
+            )
+    except TransactWriteError as exc:
+        reasons = [reason.code for reason in exc.cancellation_reasons if reason is not None]
+        if reasons != ["ConditionalCheckFailed"]:
+            raise  # anything but "already counted" is a real failure: the stream retries
+    return get_or_none(Customer, tenant_id, customer_id)
 
 
 # -- marketing reservations and sends (caps and priority) --------------------------------------

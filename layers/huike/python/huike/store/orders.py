@@ -4,6 +4,7 @@ Access patterns:
   get / merge an event by (tenant_id, order_id)   GetItem / UpdateItem  PK tenant_id, SK order_id
   changes                                         stream NEW_AND_OLD_IMAGES -> the lifecycle function,
                                                   which acts once on each status transition
+  counted in its customer's stats, once           TransactWriteItems with the customer (customers.py)
 
 Status is derived from first-seen timestamps (if_not_exists), so deliveries converge to the same
 state whatever order they arrive in.
@@ -57,6 +58,8 @@ class Order(Model):
     line_items = JSONAttribute(null=True)
     timeline = ListAttribute(of=TimelineEntry, null=True)
     updated_at = UTCDateTimeAttribute(null=True)
+    # Set in the same transaction that adds the order to its customer's stats: once per order.
+    stats_counted_at = UTCDateTimeAttribute(null=True)
 
     @property
     def status(self) -> OrderStatus:
