@@ -89,6 +89,9 @@ def provision(template: LocalTemplate) -> None:
 
 
 # Marketing email shows the seller's postal address (CAN-SPAM); the demo store has one.
+# The demo store's win-back offer, so the second touch has the offer it announces.
+DEMO_FLOWS = {"win_back": {"coupon": "COMEBACK10"}}
+DEMO_LINKS = {"shop_url": "https://demo-store.example/", "review_url": "https://demo-store.example/reviews"}
 DEMO_POSTAL_ADDRESS = "Huike Demo Store, 100 Main Street, Louisville, KY 40202, USA"
 
 
@@ -128,9 +131,10 @@ def seed_tenant(
             "sender": {"email": sender_email, "sms_number": sms_number},
             "quiet_hours": quiet_hours or {},
             "postal_address": DEMO_POSTAL_ADDRESS,
+            "links": DEMO_LINKS,
             **(settings or {}),
         },
-        flows=flows or {},
+        flows={**DEMO_FLOWS, **(flows or {})},
     )
     boto3.client("sesv2", region_name=REGION).create_email_identity(EmailIdentity=sender_email)
     return credentials

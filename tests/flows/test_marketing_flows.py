@@ -473,3 +473,28 @@ def test_marketing_email_carries_a_literal_one_click_header_a_visible_link_and_t
     [message] = messages(runtime, "cart_abandonment")
     assert f"Unsubscribe: {url}" in message["body"]
     assert "Huike Demo Store, 100 Main Street, Louisville, KY 40202, USA" in message["body"]
+
+
+def test_a_cart_message_names_the_product_and_the_amount(runtime, events):
+    events.cart()
+    runtime.advance(seconds=2 * 3600)
+    [message] = messages(runtime, "cart_abandonment")
+    assert "Linen Throw ($89.00)" in message["body"]
+
+
+def test_a_message_whose_link_is_missing_is_skipped_not_sent_broken(runtime):
+    tenant = runtime.seed_tenant("no-links", settings={"links": {}})
+    events = Events(runtime, tenant)
+    cart = {
+        "cart_id": "cart-9",
+        "updated_at": iso(runtime.clock.now()),
+        "currency": "USD",
+        "total_price": "10.00",
+        "line_items": [{"product_id": "sku-1", "title": "Tea"}],
+    }
+    events.post("cart.updated", cart=cart, customer=buyer())  # a cart without a recovery link
+    runtime.advance(seconds=2 * 3600)
+
+    assert messages(runtime, "cart_abandonment") == []
+    [record] = ledger("cart_abandonment", "no-links")
+    assert (record.status, record.reason, record.detail) == ("skipped", "incomplete-content", "missing cart_link")

@@ -176,3 +176,13 @@ def test_a_dispatch_error_that_is_not_a_refusal_is_recorded_as_failed(customer, 
         send(make_request(customer))
     stored = sends.send_record("demo", "unpaid_reminder#shopify-450789469#reminder-1")
     assert (stored.status, stored.reason) == ("failed", "ValueError: unexpected provider response")
+
+
+def test_a_reminder_without_its_payment_link_is_skipped_as_incomplete_not_sent(customer):
+    request = make_request(customer)
+    request.context["payment_link"] = ""  # no order page and no shop URL to fall back to
+    outcome = send(request)
+    assert (outcome.outcome, outcome.reason) == ("skipped", "incomplete-content")
+    stored = sends.send_record("demo", "unpaid_reminder#shopify-450789469#reminder-1")
+    assert (stored.status, stored.reason, stored.detail) == ("skipped", "incomplete-content", "missing payment_link")
+    assert sms_messages() == {}

@@ -6,7 +6,14 @@ import pytest
 
 from huike.config.flows import UnpaidReminderSettings
 from huike.core.errors import BadRequest
-from huike.sending.templates import DEFAULT_TEMPLATES, format_amount, render, resolve_locale, template_source
+from huike.sending.templates import (
+    DEFAULT_TEMPLATES,
+    format_amount,
+    missing_content,
+    render,
+    resolve_locale,
+    template_source,
+)
 
 CONTEXT = {"shop": "Demo", "order_name": "#1001", "amount": "$409.94", "payment_link": "https://pay.example/1"}
 
@@ -128,3 +135,18 @@ def test_undefined_variable_raises_bad_request():
 def test_syntax_error_raises_bad_request():
     with pytest.raises(BadRequest):
         render("{% if shop %}unclosed", CONTEXT)
+
+
+def test_a_required_link_is_missing_only_where_the_template_refers_to_it():
+    source = DEFAULT_TEMPLATES["win_back"]["en"]["text"]
+    assert missing_content("win_back", (source,), {"shop_link": ""}) == ["shop_link"]
+    assert missing_content("win_back", (source,), {"shop_link": "https://s.example"}) == []
+    assert missing_content("win_back", ("{{ shop }}: come back soon",), {"shop_link": ""}) == []
+    assert missing_content("payment_confirmation", ("{{ shop }}",), {}) == []
+
+
+def test_the_second_win_back_touch_promises_an_offer_only_when_there_is_one():
+    source = DEFAULT_TEMPLATES["win_back_final"]["en"]["text"]
+    context = {"shop": "Demo", "shop_link": "https://s.example"}
+    assert "offer" not in render(source, {**context, "coupon": ""})
+    assert "one last offer before it expires: BACK10" in render(source, {**context, "coupon": "BACK10"})

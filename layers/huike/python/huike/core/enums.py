@@ -65,6 +65,7 @@ class SkipReason(StrEnum):
     INVALID_RECIPIENT = "invalid-recipient"
     CAPPED = "capped"
     TEMPLATE_ERROR = "template-error"
+    INCOMPLETE_CONTENT = "incomplete-content"
     EXITED = "exited"
 
 

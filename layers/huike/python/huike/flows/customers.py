@@ -12,6 +12,7 @@ from huike.core.zones import recipient_zone
 from huike.flows.orders import CONTINUING, as_result
 from huike.flows.registry import FlowResult, flow, schedule
 from huike.sending.service import SendRequest, send
+from huike.sending.templates import Money
 from huike.store import carts as cart_store
 from huike.store import customers as customer_store
 from huike.store import sends, tenants
@@ -82,7 +83,11 @@ def cart_abandonment(state: dict[str, Any]) -> FlowResult:
     if _ordered_since(customer, cart.updated_at):
         return FlowResult(Outcome.EXITED, "ordered-since")
     items = cart.line_items or []
-    context = {"cart_link": cart.recovery_url or "", "product": (items[0].get("title") if items else None) or "items"}
+    context = {
+        "cart_link": cart.recovery_url or tenant.settings.links.shop_url or "",
+        "product": (items[0].get("title") if items else None) or "items",
+        "amount": Money(cart.total_price, cart.currency),
+    }
     return _send(
         tenant,
         customer,
@@ -136,7 +141,10 @@ def browse_abandonment(state: dict[str, Any]) -> FlowResult:
     if any(r.status == SendStatus.SENT and r.sent_at and r.sent_at > horizon for r in earlier):
         return FlowResult(Outcome.EXITED, "sent-for-this-product-recently", data={"send_step": step})
     product = state.get("product") or {}
-    context = {"product": product.get("title") or "it", "product_link": product.get("url") or ""}
+    context = {
+        "product": product.get("title") or "it",
+        "product_link": product.get("url") or tenant.settings.links.shop_url or "",
+    }
     return _send(
         tenant,
         customer,

@@ -19,13 +19,14 @@ from huike.store.orders import Order
 CONTINUING = (Outcome.SENT, Outcome.SKIPPED, Outcome.DUPLICATE)
 
 
-def order_context(order: Order) -> dict[str, Any]:
+def order_context(order: Order, tenant: TenantConfig) -> dict[str, Any]:
     items = order.line_items or []
     first_item = items[0] if items else {}
     return {
         "order_name": order.name or order.order_id,
         "amount": Money(order.total_price, order.currency),
-        "payment_link": order.payment_url or "",
+        # The shop is where a buyer without the order's own payment page can still pay.
+        "payment_link": order.payment_url or tenant.settings.links.shop_url or "",
         "tracking_link": order.tracking_url or "",
         "tracking_number": order.tracking_number or "",
         "carrier": order.carrier or "",
@@ -51,7 +52,7 @@ def send_for_order(
             subject_id=order.order_id,
             step=step,
             settings=tenant.flows.of(flow_name),
-            context={**order_context(order), **(extra_context or {})},
+            context={**order_context(order, tenant), **(extra_context or {})},
             template=template,
             locale_hints=(order.locale,),
             media_urls=[i["image_url"] for i in items if i.get("image_url")][:1],
@@ -165,7 +166,7 @@ def review_invite(state: dict[str, Any]) -> FlowResult:
     if order.status in (OrderStatus.REFUNDED, OrderStatus.CANCELLED):
         return FlowResult(Outcome.EXITED, f"order-{order.status}")
     settings = tenant.flows.review_invite
-    review_link = settings.review_url or tenant.settings.links.review_url or order.payment_url or ""
+    review_link = settings.review_url or tenant.settings.links.review_url or ""
     return as_result(
         send_for_order(tenant, order, FlowName.REVIEW_INVITE, state["step"], extra_context={"review_link": review_link})
     )

@@ -111,6 +111,13 @@ def send(request: SendRequest) -> SendOutcome:
         subject = _render(request, locale, "subject")
     except BadRequest as exc:
         return _record_skip(record, SkipReason.TEMPLATE_ERROR, str(exc))
+    template = request.template or request.flow
+    sources = tuple(templates.template_source(template, locale, part, request.settings) for part in ("text", "subject"))
+    missing = templates.missing_content(template, sources, request.context)
+    if missing:
+        if request.purpose is Purpose.MARKETING and request.customer is not None:
+            customer_store.release_marketing(request.customer, request.reservation_key)
+        return _record_skip(record, SkipReason.INCOMPLETE_CONTENT, f"missing {', '.join(missing)}")
     record.status, record.reason, record.deferred_until = SendStatus.SENDING, None, None
     if not sends.claim_send(record):
         return SendOutcome(Outcome.DUPLICATE, reason="claimed concurrently")

@@ -107,12 +107,13 @@ DEFAULT_TEMPLATES: dict[str, dict[str, dict[str, str]]] = {
     "cart_abandonment": {
         "en": {
             "subject": "You left something in your cart",
-            "text": "{{ shop }}: you left something in your cart. Complete your order: {{ cart_link }}"
-            "{% if coupon %} Use {{ coupon }} at checkout.{% endif %}",
+            "text": "{{ shop }}: you left {{ product }}{% if amount %} ({{ amount }}){% endif %} in your cart. "
+            "Complete your order: {{ cart_link }}{% if coupon %} Use {{ coupon }} at checkout.{% endif %}",
         },
         "zh-CN": {
             "subject": "您的购物车还有商品",
-            "text": "【{{ shop }}】您的购物车还有商品未结算：{{ cart_link }}{% if coupon %} 下单使用优惠码{{ coupon }}{% endif %}",
+            "text": "【{{ shop }}】您的购物车还有{{ product }}{% if amount %}（{{ amount }}）{% endif %}未结算："
+            "{{ cart_link }}{% if coupon %} 下单使用优惠码{{ coupon }}{% endif %}",
         },
     },
     "browse_abandonment": {
@@ -138,12 +139,13 @@ DEFAULT_TEMPLATES: dict[str, dict[str, dict[str, str]]] = {
     },
     "win_back_final": {
         "en": {
-            "subject": "A last offer for you",
-            "text": "{{ shop }}: one last offer before it expires{% if coupon %}: {{ coupon }}{% endif %}. {{ shop_link }}",
+            "subject": "{% if coupon %}A last offer for you{% else %}We'd love to see you again{% endif %}",
+            "text": "{{ shop }}: {% if coupon %}one last offer before it expires: {{ coupon }}"
+            "{% else %}we'd love to see you again{% endif %}. {{ shop_link }}",
         },
         "zh-CN": {
-            "subject": "最后的专属优惠",
-            "text": "【{{ shop }}】专属优惠即将到期{% if coupon %}：{{ coupon }}{% endif %}。{{ shop_link }}",
+            "subject": "{% if coupon %}最后的专属优惠{% else %}期待您再次光临{% endif %}",
+            "text": "【{{ shop }}】{% if coupon %}专属优惠即将到期：{{ coupon }}{% else %}期待您再次光临{% endif %}。{{ shop_link }}",
         },
     },
     "birthday": {
@@ -158,6 +160,29 @@ DEFAULT_TEMPLATES: dict[str, dict[str, dict[str, str]]] = {
         },
     },
 }
+
+
+# What a message is broken without: the link the buyer acts on. Checked only where the template in
+# use refers to it (a seller's own wording may leave it out).
+REQUIRED_CONTENT: dict[str, tuple[str, ...]] = {
+    "unpaid_reminder": ("payment_link",),
+    "unpaid_reminder_final": ("payment_link",),
+    "review_invite": ("review_link",),
+    "cart_abandonment": ("cart_link",),
+    "browse_abandonment": ("product_link",),
+    "win_back": ("shop_link",),
+    "win_back_final": ("shop_link",),
+}
+
+
+def missing_content(template: str, sources: tuple[str, ...], context: dict[str, Any]) -> list[str]:
+    """Required fields the template refers to that the message would go out without."""
+    from jinja2 import meta
+
+    referred: set[str] = set()
+    for source in sources:
+        referred |= meta.find_undeclared_variables(_environment().parse(source))
+    return [name for name in REQUIRED_CONTENT.get(template, ()) if name in referred and not context.get(name)]
 
 
 UNSUBSCRIBE_LINE = {"en": "Unsubscribe: {url}", "zh-CN": "退订：{url}"}
