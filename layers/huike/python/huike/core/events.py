@@ -3,12 +3,36 @@ never see platform formats. The same model is the body of POST /webhooks/events/
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Literal
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import AfterValidator, BaseModel, Field, model_validator
 
+from huike.core import clock
 from huike.core.enums import Channel
+
+# Input limits (documented in the OpenAPI spec through these types): every stored value is
+# bounded, so no event can reach DynamoDB's 400 KB item limit or a time a flow cannot schedule.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+MAX_LINE_ITEMS = 500
+FUTURE_CONSENT_TOLERANCE = timedelta(minutes=5)
+
+
+def _in_range(moment: datetime) -> datetime:
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    if not EARLIEST <= aware < LATEST:
+        raise ValueError(f"must be between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d}")
+    return moment
+
+
+Id = Annotated[str, Field(min_length=1, max_length=200)]
+Name = Annotated[str, Field(max_length=500)]
+Url = Annotated[str, Field(max_length=2048)]
+Text = Annotated[str, Field(max_length=1000)]
+Moment = Annotated[datetime, AfterValidator(_in_range)]
+# A finite, non-negative decimal amount as a string ("409.94"); NaN, Infinity and -1 are refused.
+Amount = Annotated[str, Field(pattern=r"^\d{1,15}(\.\d{1,6})?$", description="non-negative decimal, e.g. 409.94")]
 
 EventType = Literal[
     "order.created",
@@ -28,69 +52,83 @@ class ConsentData(BaseModel):
 
     channel: Channel
     granted: bool
-    at: datetime | None = None
-    wording: str | None = Field(default=None, description="The wording shown when consent was captured")
-    proof: dict[str, str] = Field(default_factory=dict, description="ip, user_agent, opt_in_level, ...")
+    at: Moment | None = None
+    wording: Text | None = Field(default=None, description="The wording shown when consent was captured")
+    proof: dict[Annotated[str, Field(max_length=50)], Text] = Field(
+        default_factory=dict, max_length=10, description="ip, user_agent, opt_in_level, ..."
+    )
 
 
 class CustomerData(BaseModel):
-    platform_id: str | None = None
-    first_name: str | None = None
-    last_name: str | None = None
-    email: str | None = None
-    phone: str | None = None
-    country: str | None = Field(default=None, description="ISO 3166 alpha-2, for phone parsing")
-    locale: str | None = None
-    timezone: str | None = None
+    platform_id: Id | None = None
+    first_name: Name | None = None
+    last_name: Name | None = None
+    email: Annotated[str, Field(max_length=320)] | None = None
+    phone: Annotated[str, Field(max_length=50)] | None = None
+    country: Annotated[str, Field(max_length=64)] | None = Field(
+        default=None, description="ISO 3166 alpha-2, for phone parsing"
+    )
+    locale: Annotated[str, Field(max_length=35)] | None = None
+    timezone: Annotated[str, Field(max_length=64)] | None = None
     birthday: date | None = None
-    consents: list[ConsentData] = Field(default_factory=list)
+    consents: list[ConsentData] = Field(default_factory=list, max_length=3)
+
+    @model_validator(mode="after")
+    def _one_statement_per_channel(self) -> CustomerData:
+        channels = [consent.channel for consent in self.consents]
+        if len(set(channels)) != len(channels):
+            raise ValueError("consents: at most one statement per channel")
+        latest = clock.now() + FUTURE_CONSENT_TOLERANCE
+        if any(consent.at is not None and consent.at > latest for consent in self.consents):
+            raise ValueError("consents: a statement cannot be dated in the future")
+        return self
 
 
 class LineItem(BaseModel):
-    product_id: str | None = None
-    title: str | None = None
-    quantity: int = 1
-    price: str | None = None
-    image_url: str | None = None
+    product_id: Id | None = None
+    title: Name | None = None
+    quantity: int = Field(default=1, ge=0, le=100_000)
+    price: Amount | None = None
+    image_url: Url | None = None
 
 
 class OrderData(BaseModel):
-    order_id: str = Field(min_length=1)
-    name: str | None = None
-    currency: str | None = None
-    total_price: str | None = None
-    created_at: datetime | None = None
-    financial_status: str | None = None
-    paid_at: datetime | None = None
-    cancelled_at: datetime | None = None
-    refunded_at: datetime | None = None
-    shipped_at: datetime | None = None
-    delivered_at: datetime | None = None
-    tracking_number: str | None = None
-    tracking_url: str | None = None
-    carrier: str | None = None
-    payment_url: str | None = None
-    cart_id: str | None = Field(default=None, description="The cart/checkout the order converted")
-    locale: str | None = None
-    line_items: list[LineItem] = Field(default_factory=list)
+    order_id: Id
+    name: Name | None = None
+    currency: Annotated[str, Field(pattern=r"^[A-Za-z]{3}$")] | None = None
+    total_price: Amount | None = None
+    created_at: Moment | None = None
+    financial_status: Annotated[str, Field(max_length=50)] | None = None
+    paid_at: Moment | None = None
+    cancelled_at: Moment | None = None
+    refunded_at: Moment | None = None
+    shipped_at: Moment | None = None
+    delivered_at: Moment | None = None
+    tracking_number: Name | None = None
+    tracking_url: Url | None = None
+    carrier: Name | None = None
+    payment_url: Url | None = None
+    cart_id: Id | None = Field(default=None, description="The cart/checkout the order converted")
+    locale: Annotated[str, Field(max_length=35)] | None = None
+    line_items: list[LineItem] = Field(default_factory=list, max_length=MAX_LINE_ITEMS)
 
 
 class CartData(BaseModel):
-    cart_id: str = Field(min_length=1)
-    updated_at: datetime
-    recovery_url: str | None = None
-    currency: str | None = None
-    total_price: str | None = None
-    completed_at: datetime | None = None
-    line_items: list[LineItem] = Field(default_factory=list)
+    cart_id: Id
+    updated_at: Moment
+    recovery_url: Url | None = None
+    currency: Annotated[str, Field(pattern=r"^[A-Za-z]{3}$")] | None = None
+    total_price: Amount | None = None
+    completed_at: Moment | None = None
+    line_items: list[LineItem] = Field(default_factory=list, max_length=MAX_LINE_ITEMS)
 
 
 class ProductData(BaseModel):
-    product_id: str = Field(min_length=1)
-    title: str | None = None
-    url: str | None = None
-    image_url: str | None = None
-    price: str | None = None
+    product_id: Id
+    title: Name | None = None
+    url: Url | None = None
+    image_url: Url | None = None
+    price: Amount | None = None
 
 
 _REQUIRED_PART = {
@@ -102,9 +140,9 @@ _REQUIRED_PART = {
 
 
 class Event(BaseModel):
-    id: str = Field(min_length=1, description="Unique per event; a repeated id has one effect")
+    id: Id = Field(description="Unique per event; a repeated id has one effect")
     type: EventType
-    occurred_at: datetime
+    occurred_at: Moment
     source: str = "events"
     customer: CustomerData | None = None
     order: OrderData | None = None

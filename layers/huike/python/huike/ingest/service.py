@@ -8,8 +8,9 @@ order's change means (notices, stats, order flows) is decided from the orders ta
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
-from datetime import datetime
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 from huike.config.tenant import TenantConfig
@@ -17,7 +18,7 @@ from huike.core import clock, keys
 from huike.core.caches import process_cache
 from huike.core.enums import FlowName
 from huike.core.errors import BadRequest, Unauthorized
-from huike.core.events import Event
+from huike.core.events import EARLIEST, LATEST, Event
 from huike.ingest import signatures
 from huike.store import carts as cart_store
 from huike.store import orders as order_store
@@ -52,7 +53,8 @@ def receive_shopify(
     webhook_id = _required_header(headers, "X-Shopify-Webhook-Id")
     payload = _json(raw_body)
     triggered_at = _optional_time(_header(headers, "X-Shopify-Triggered-At"), "X-Shopify-Triggered-At")
-    event = shopify.to_event(topic, webhook_id, triggered_at, payload)
+    with _as_bad_request("Shopify delivery"):
+        event = shopify.to_event(topic, webhook_id, triggered_at, payload)
     if event is None:
         return {"status": "ignored", "reason": f"topic {topic!r} is not used by Huike"}
     return _apply_once(tenant, keys.delivery_key(tenant_id, "shopify", webhook_id), event, lambda_context)
@@ -72,7 +74,8 @@ def receive_woocommerce(
         raise Unauthorized("invalid X-WC-Webhook-Signature signature")
     topic = _required_header(headers, "X-WC-Webhook-Topic")
     delivery_id = _required_header(headers, "X-WC-Webhook-Delivery-ID")
-    event = woocommerce.to_event(topic, delivery_id, _json(raw_body))
+    with _as_bad_request("WooCommerce delivery"):
+        event = woocommerce.to_event(topic, delivery_id, _json(raw_body))
     if event is None:
         return {"status": "ignored", "reason": f"topic {topic!r} with this status is not used by Huike"}
     return _apply_once(tenant, keys.delivery_key(tenant_id, "woocommerce", delivery_id), event, lambda_context)
@@ -179,10 +182,25 @@ def _idempotency() -> tuple[Any, Callable[..., dict[str, Any]]]:
     return config, apply
 
 
+@contextmanager
+def _as_bad_request(what: str) -> Iterator[None]:
+    """A platform body that maps onto an event outside Huike's limits is the sender's error (400)."""
+    from pydantic import ValidationError
+
+    from huike.ingest.platforms import describe
+
+    try:
+        yield
+    except ValidationError as exc:
+        raise BadRequest(describe(exc, what)) from None
+
+
 def _json(raw_body: bytes) -> Any:
     try:
         return json.loads(raw_body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except RecursionError:
+        raise BadRequest("body is not valid JSON: nested too deeply") from None
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, an integer of thousands of digits
         raise BadRequest(f"body is not valid JSON: {exc}") from None
 
 
@@ -190,6 +208,10 @@ def _optional_time(text: str | None, header: str) -> datetime | None:
     if not text:
         return None
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise BadRequest(f"{header} is not an ISO-8601 time: {text!r}") from None
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    if not EARLIEST <= aware < LATEST:
+        raise BadRequest(f"{header} must be between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d}: {text!r}")
+    return moment
