@@ -83,6 +83,8 @@ class ShopifyStory:
         customer["updated_at"] = iso(self.runtime.clock.now())
         customer["sms_marketing_consent"]["state"] = "subscribed" if sms else "not_subscribed"
         customer["email_marketing_consent"]["state"] = "subscribed" if email else "not_subscribed"
+        for consent in ("sms_marketing_consent", "email_marketing_consent"):  # given now, as Shopify does
+            customer[consent]["consent_updated_at"] = iso(self.runtime.clock.now())
         return self.hooks.post("customers/update", customer)
 
     def created(self) -> ApiResponse:
