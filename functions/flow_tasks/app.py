@@ -15,8 +15,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     from huike.config.env import FlowTaskEnvironment, require_environment
 
     require_environment(FlowTaskEnvironment)  # once per container: a missing name fails the cold start
+    from huike.core.masking import mask_identifiers
     from huike.flows.runner import run_step
 
     state = run_step(event["state"], event.get("state_machine_arn"))
-    logger.info("flow step", extra={k: state.get(k) for k in ("flow", "subject_id", "step", "outcome", "last")})
+    logged = {k: state.get(k) for k in ("flow", "step", "outcome", "last")}
+    logger.info("flow step", extra={**logged, "subject_id": mask_identifiers(str(state.get("subject_id")))})
     return state

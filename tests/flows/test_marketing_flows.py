@@ -498,3 +498,11 @@ def test_a_message_whose_link_is_missing_is_skipped_not_sent_broken(runtime):
     assert messages(runtime, "cart_abandonment") == []
     [record] = ledger("cart_abandonment", "no-links")
     assert (record.status, record.reason, record.detail) == ("skipped", "incomplete-content", "missing cart_link")
+
+
+def test_an_inbound_stop_is_logged_without_the_phone_number(runtime, events, capfd):
+    capfd.readouterr()
+    runtime.inbound_sms(BUYER_PHONE, "+18335550100", "STOP")
+    logged = capfd.readouterr().out
+    assert "opted-out" in logged and "+150*****134" in logged
+    assert BUYER_PHONE not in logged

@@ -10,6 +10,7 @@ from typing import Any
 from huike.core import clock
 from huike.core.enums import Channel, SuppressionReason
 from huike.core.events import ConsentData
+from huike.core.masking import mask_email, mask_phone
 from huike.store import consent as consent_store
 from huike.store import sends, tenants
 
@@ -111,7 +112,8 @@ def sms_reply(payload: dict[str, Any]) -> dict[str, Any]:
             tenant.tenant_id, sender, SuppressionReason.STOP, "inbound-sms", str(payload.get("messageBody"))
         )
     consent_store.record_consents(tenant.tenant_id, None, sender, consents, "inbound-sms")
-    return {"status": "opted-in" if granted else "opted-out", "tenant_id": tenant.tenant_id, "number": sender}
+    status = "opted-in" if granted else "opted-out"
+    return {"status": status, "tenant_id": tenant.tenant_id, "number": mask_phone(sender)}
 
 
 def ses_notification(payload: dict[str, Any]) -> dict[str, Any]:
@@ -136,4 +138,5 @@ def ses_notification(payload: dict[str, Any]) -> dict[str, Any]:
     for address in filter(None, addresses):
         consent_store.suppress(tenant_id, str(address), reason, "ses", json.dumps({"type": kind}))
         suppressed.append(str(address).lower())
-    return {"status": "suppressed", "tenant_id": tenant_id, "addresses": suppressed, "reason": reason}
+    masked = [mask_email(address) for address in suppressed]
+    return {"status": "suppressed", "tenant_id": tenant_id, "addresses": masked, "reason": reason}
