@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -106,13 +107,12 @@ def send(request: SendRequest) -> SendOutcome:
     locale = templates.resolve_locale(
         request.customer.locale if request.customer else None, *request.locale_hints, request.tenant.settings.locale
     )
-    try:
-        text = _render(request, locale, "text")
-        subject = _render(request, locale, "subject")
-    except BadRequest as exc:
-        return _record_skip(record, SkipReason.TEMPLATE_ERROR, str(exc))
     template = request.template or request.flow
     sources = tuple(templates.template_source(template, locale, part, request.settings) for part in ("text", "subject"))
+    try:
+        text, subject = (_render(request, locale, source) for source in sources)
+    except BadRequest as exc:
+        return _record_skip(record, SkipReason.TEMPLATE_ERROR, str(exc))
     missing = templates.missing_content(template, sources, request.context)
     if missing:
         if request.purpose is Purpose.MARKETING and request.customer is not None:
@@ -158,14 +158,12 @@ def _facts(request: SendRequest, now: datetime) -> policy.SendFacts:
     )
     addresses = policy.addresses_to_check(facts.channels, facts.purpose, facts.customer)
     suppressed = consent_store.suppressed_among(request.tenant.tenant_id, addresses)
-    return policy.SendFacts(**{**facts.__dict__, "suppressed": suppressed})
+    return dataclasses.replace(facts, suppressed=suppressed)
 
 
 # -- rendering -------------------------------------------------------------------------------------
-def _render(request: SendRequest, locale: str, part: str) -> str:
+def _render(request: SendRequest, locale: str, source: str) -> str:
     customer = request.customer
-    template = request.template or request.flow
-    source = templates.template_source(template, locale, part, request.settings)
     context = {
         "shop": request.tenant.shop_name,
         "first_name": (customer.first_name if customer else None) or "",

@@ -177,11 +177,7 @@ REQUIRED_CONTENT: dict[str, tuple[str, ...]] = {
 
 def missing_content(template: str, sources: tuple[str, ...], context: dict[str, Any]) -> list[str]:
     """Required fields the template refers to that the message would go out without."""
-    from jinja2 import meta
-
-    referred: set[str] = set()
-    for source in sources:
-        referred |= meta.find_undeclared_variables(_environment().parse(source))
+    referred: set[str] = set().union(*(_referenced(source) for source in sources))
     return [name for name in REQUIRED_CONTENT.get(template, ()) if name in referred and not context.get(name)]
 
 
@@ -253,6 +249,19 @@ def _environment() -> Any:
     return SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
 
 
+# Every send renders a few sources over and over: compile (and read) each once per container.
+@functools.lru_cache(maxsize=512)
+def _compiled(source: str) -> Any:
+    return _environment().from_string(source)
+
+
+@functools.lru_cache(maxsize=512)
+def _referenced(source: str) -> frozenset[str]:
+    from jinja2 import meta
+
+    return frozenset(meta.find_undeclared_variables(_environment().parse(source)))
+
+
 def template_source(template: str, locale: str, part: str = "text", settings: FlowSettings | None = None) -> str:
     """The tenant's own template for the flow, locale and part, else Huike's default."""
     custom = settings.template_override(template, locale, part) if settings is not None else None
@@ -267,6 +276,6 @@ def render(source: str, context: dict[str, Any]) -> str:
     from jinja2 import TemplateError
 
     try:
-        return str(_environment().from_string(source).render(**context)).strip()
+        return str(_compiled(source).render(**context)).strip()
     except TemplateError as exc:
         raise BadRequest(f"template error: {exc}") from None
