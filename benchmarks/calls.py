@@ -86,7 +86,8 @@ class Recorder:
             return original_call(client, operation_name, api_params)
 
         def attributed_invoke(logical_id: str, event: Any) -> Any:
-            key = flow_key(event) if logical_id == FLOW_TASK else None
+            # Step Functions passes {"state": <execution state>, "state_machine_arn": ...}.
+            key = flow_key(event["state"]) if logical_id == FLOW_TASK else None
             recorder.invocations.append(Invocation(logical_id, key))
             stack = recorder._stack()
             stack.append((logical_id, key))

@@ -156,11 +156,18 @@ def describe(runtime: LocalRuntime, recorder: Recorder, name: str) -> Execution:
     sfn = boto3.client("stepfunctions")
     arn = found[0]["executionArn"]
     pages = sfn.get_paginator("get_execution_history").paginate(executionArn=arn)
-    transitions = sum(event["type"].endswith("StateEntered") for page in pages for event in page["events"])
+    events = [event["type"] for page in pages for event in page["events"]]
+    transitions = sum(kind.endswith("StateEntered") for kind in events)
     described = sfn.describe_execution(executionArn=arn)
     state = found[0]["input"]
     state = json.loads(state) if isinstance(state, str) else state
     calls, invocations = recorder.flow_task(flow_key(state))
+    if invocations < events.count("TaskStateEntered"):
+        # Every task state invokes the flow task at least once; fewer means calls went unattributed
+        # and the cost tables would understate Lambda, DynamoDB and message figures.
+        raise RuntimeError(
+            f"{name}: {events.count('TaskStateEntered')} task states, {invocations} attributed invocations"
+        )
     return Execution(
         name=name,
         flow=state["flow"],
