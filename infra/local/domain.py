@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,44 @@ def reset_process_caches() -> None:
     from huike.core.caches import reset_process_caches as reset
 
     reset()
+
+
+def container(name: str) -> AbstractContextManager[None]:
+    """The domain's caches and clients of one function's container (see huike.core.caches)."""
+    from huike.core.caches import container as named
+
+    return named(name)
+
+
+def first_entry() -> bool:
+    """True the first time the current container is entered (since its caches were last reset)."""
+    from huike.core.caches import container_state
+
+    state = container_state()
+    first = "local-runtime-prepared" not in state
+    state["local-runtime-prepared"] = True
+    return first
+
+
+def aws_session() -> Any:
+    """The current container's boto3 session (its clients are built from it)."""
+    from huike.aws.clients import session
+
+    return session()
+
+
+def warm_clients(services: tuple[str, ...]) -> None:
+    """Build the current container's clients and table connections now (credentials are read
+    from the environment when a client is built)."""
+    from huike.aws.clients import client
+    from huike.store import all_models
+    from huike.store.base import transaction_connection
+
+    for service in services:
+        client(service)
+    for model in all_models():
+        model._get_connection().connection.client  # type: ignore[attr-defined]  # noqa: B018
+    transaction_connection().client  # noqa: B018
 
 
 def use_clock(source: Callable[[], dt.datetime] | None) -> None:

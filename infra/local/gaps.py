@@ -25,10 +25,6 @@ def refuse_mms(request: Any, **_: Any) -> Any:
     return moto_compat.aws_response(request.url, 400, headers, body)
 
 
-def install_unsupported_mms() -> None:
-    """Register refuse_mms on the default boto3 session, which the handlers' clients come from."""
-    import boto3
-
-    session = boto3.DEFAULT_SESSION
-    assert session is not None
+def install_unsupported_mms(session: Any) -> None:
+    """Register refuse_mms on a boto3 session (before its clients are built: they copy its hooks)."""
     session.events.register_first("before-send.pinpoint-sms-voice-v2.SendMediaMessage", refuse_mms)

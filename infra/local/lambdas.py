@@ -6,16 +6,22 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import sys
+import threading
 import traceback
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import unquote
 
-from infra.local import moto_compat
+from infra.local import domain, moto_compat
 from infra.local.template import REGION, ROOT, FunctionSpec
+
+T = TypeVar("T")
 
 LAYER_PATH = ROOT / "layers" / "huike" / "python"
 
@@ -35,13 +41,22 @@ class LocalLambdaContext:
 
 
 class LambdaHost:
-    """Loads each function's handler once (as Lambda would per container) and invokes it."""
+    """Loads each function's handler once (as Lambda would per container) and invokes it.
+
+    Each function runs in its own container: its own domain caches and AWS clients, built while
+    the environment holds its role's credentials (`credentials`, set once the roles exist). One
+    container runs at a time, as a process can only hold one set of credentials in its
+    environment; Step Functions tasks wait their turn like a throttled function would.
+    """
 
     def __init__(self, functions: dict[str, FunctionSpec]) -> None:
         self.functions = functions
         self.by_name = {spec.name: spec for spec in functions.values()}
         self.by_name.update({spec.arn: spec for spec in functions.values()})
         self._modules: dict[str, ModuleType] = {}
+        self.credentials: dict[str, dict[str, str]] = {}
+        self.container_setup: list[Callable[[], None]] = []
+        self._running = threading.RLock()
         if str(LAYER_PATH) not in sys.path:
             sys.path.insert(0, str(LAYER_PATH))
 
@@ -64,7 +79,32 @@ class LambdaHost:
     def invoke(self, logical_id: str, event: Any) -> Any:
         spec = self.functions[logical_id]
         context = LocalLambdaContext(spec.name, spec.arn, aws_request_id=str(uuid.uuid4()))
-        return self.handler(spec)(event, context)
+        with self.container(logical_id):
+            return self.handler(spec)(event, context)
+
+    def in_container(self, logical_id: str, work: Callable[[], T]) -> T:
+        """Run `work` as code of that function's container would run (e.g. to reach its clients)."""
+        with self.container(logical_id):
+            return work()
+
+    @contextmanager
+    def container(self, logical_id: str) -> Iterator[None]:
+        with self._running:
+            credentials = self.credentials.get(logical_id, {})
+            saved = {name: os.environ.get(name) for name in credentials}
+            os.environ.update(credentials)
+            try:
+                with domain.container(logical_id):
+                    if domain.first_entry():
+                        for setup in self.container_setup:
+                            setup()
+                    yield
+            finally:
+                for name, value in saved.items():
+                    if value is None:
+                        os.environ.pop(name, None)
+                    else:
+                        os.environ[name] = value
 
     # -- Step Functions lambda:invoke ------------------------------------------------
     def answer_invoke(self, request: Any, **_: Any) -> Any:

@@ -11,9 +11,11 @@ the pin here and in pyproject.toml together.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
+from urllib.parse import urlparse
 
 from infra.local.template import ACCOUNT_ID, REGION
 
@@ -162,3 +164,110 @@ def aws_response(url: str, status: int, headers: dict[str, str], body: bytes) ->
     from moto.core.botocore_stubber import MockRawResponse
 
     return AWSResponse(url, status, headers, MockRawResponse(body))
+
+
+# -- IAM: functions run under their own roles ------------------------------------------------------
+@dataclass(frozen=True)
+class AuthorizedCall:
+    """A request moto authorized against a role's policies: who, which IAM action, on what."""
+
+    access_key_id: str
+    action: str
+    resource: str
+
+
+_enforced: dict[str, Any] = {"keys": frozenset(), "calls": []}
+
+# IAM authorizes a transaction per item, with the item's own action (there is no
+# dynamodb:TransactWriteItems permission).
+_TRANSACT_ACTIONS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+    "Get": "GetItem",
+}
+
+
+def enforce_access_control(access_key_ids: frozenset[str]) -> None:
+    """Check every request signed with one of `access_key_ids` against its role's policies, with
+    moto's own signature check and policy evaluation, per resource.
+
+    moto 5.2.5 evaluates DynamoDB and Step Functions requests against the resource "*" only, so a
+    statement scoped to a table (or an index, or a state machine) never matches and a policy
+    cannot be scoped. Here each request is checked once per resource it touches, with the action
+    IAM uses for it (a transaction: per item). Requests signed by anyone else (the operator: the
+    harness that provisions and inspects) are not checked, as moto does by default.
+    """
+    from moto.core.authorization import ActionAuthenticatorMixin
+    from moto.iam.access_control import IAMRequest
+
+    require_pinned_version()
+    _enforced["keys"] = access_key_ids
+    if "ActionAuthenticatorMixin._authenticate_and_authorize_action" in REPLACED:
+        return
+    original = ActionAuthenticatorMixin._authenticate_and_authorize_action
+
+    def authorize(self: Any, iam_request_cls: type, resource: str = "*") -> None:
+        authorization = self.headers.get("Authorization") or ""
+        key_id = authorization.partition("Credential=")[2].partition("/")[0]
+        if iam_request_cls is not IAMRequest or key_id not in _enforced["keys"]:
+            return original(self, iam_request_cls, resource)
+        path = self.raw_path + (f"?{urlparse(self.uri).query}" if urlparse(self.uri).query else "")
+        request = IAMRequest(
+            account_id=self.current_account,
+            method=self.method,
+            path=path,
+            data=self.data,
+            body=self.raw_body,
+            headers=self.headers,
+            action=self._get_action(),
+        )
+        request.check_signature()
+        service = request._action.partition(":")[0]
+        for action, target in _permissions_needed(service, request._action, self.body, resource):
+            request._action = action
+            request.check_action_permitted(target)
+            _enforced["calls"].append(AuthorizedCall(key_id, action, target))
+
+    REPLACED["ActionAuthenticatorMixin._authenticate_and_authorize_action"] = original
+    ActionAuthenticatorMixin._authenticate_and_authorize_action = authorize  # type: ignore[method-assign]
+
+
+def authorized_calls() -> list[AuthorizedCall]:
+    """Every request checked by enforce_access_control since the process started (or the last
+    forget_authorized_calls)."""
+    return list(_enforced["calls"])
+
+
+def forget_authorized_calls() -> None:
+    _enforced["calls"].clear()
+
+
+def _permissions_needed(service: str, action: str, body: Any, resource: str) -> list[tuple[str, str]]:
+    """(IAM action, resource ARN) pairs one request needs."""
+    if service not in ("dynamodb", "states"):
+        return [(action, resource)]
+    request = body if isinstance(body, dict) else json.loads(body or "{}")
+    if service == "states":
+        target = request.get("stateMachineArn") or request.get("executionArn") or resource
+        return [(action, target)]
+    operation = action.partition(":")[2]
+    if operation in ("TransactWriteItems", "TransactGetItems"):
+        needed = []
+        for item in request.get("TransactItems", []):
+            ((kind, detail),) = item.items()
+            needed.append((f"dynamodb:{_TRANSACT_ACTIONS[kind]}", _table_arn(detail["TableName"])))
+        return needed
+    if "RequestItems" in request:  # BatchGetItem, BatchWriteItem
+        return [(action, _table_arn(table)) for table in request["RequestItems"]]
+    if "TableName" in request:
+        target = _table_arn(request["TableName"])
+        if request.get("IndexName"):
+            target += f"/index/{request['IndexName']}"
+        return [(action, target)]
+    return [(action, resource)]
+
+
+def _table_arn(table: str) -> str:
+    return table if table.startswith("arn:") else f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{table}"

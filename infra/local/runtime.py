@@ -23,7 +23,7 @@ import threading
 import time
 from typing import Any
 
-from infra.local import domain, moto_compat, provisioning
+from infra.local import domain, iam, moto_compat, provisioning
 from infra.local.apigateway import ApiGateway, ApiResponse
 from infra.local.clock import VirtualClock
 from infra.local.gaps import install_unsupported_mms
@@ -36,6 +36,7 @@ from infra.local.template import LocalTemplate, local_template
 __all__ = ["DEMO_TENANT_ID", "QUIESCENCE_TIMEOUT_SECONDS", "ApiResponse", "LocalRuntime", "TenantCredentials"]
 
 QUIESCENCE_TIMEOUT_SECONDS = 60.0
+OPERATOR_SERVICES = ("dynamodb", "sns", "sesv2", "stepfunctions", "pinpoint-sms-voice-v2")
 
 
 LOG = logging.getLogger("huike.local")
@@ -56,6 +57,7 @@ class LocalRuntime:
         self.topics = TopicDelivery(self.template, self.lambdas, self.clock.now)
         self.gateway = ApiGateway(self.routes, self._invoke_route, self.clock.now, lambda: self.template.ref("Stage"))
         self._mock: Any = None
+        self.identities: dict[str, iam.FunctionIdentity] = {}
         self._api_lock = threading.RLock()
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -77,8 +79,13 @@ class LocalRuntime:
         domain.use_clock(self.clock.now)
         moto_compat.install_wait_patch(self.clock)
         self.lambdas.route_step_function_invokes()
-        install_unsupported_mms()
+        self.lambdas.container_setup.append(lambda: install_unsupported_mms(domain.aws_session()))
         provisioning.provision(self.template)
+        # The operator's own clients (this process, outside any function) are built now, with the
+        # operator's credentials, before any function's credentials enter the environment.
+        domain.warm_clients(OPERATOR_SERVICES)
+        self.identities = iam.provision_identities(self.template)
+        self.lambdas.credentials = {name: identity.environment for name, identity in self.identities.items()}
         self.streams.attach()
 
     def stop(self) -> None:

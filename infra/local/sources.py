@@ -57,7 +57,7 @@ class StreamPump:
         with self._lock:
             streams = boto3.client("dynamodbstreams", region_name=REGION, endpoint_url=STREAMS_ENDPOINT)
             for source in self.template.stream_sources():
-                while True:
+                while source.function in self._iterators:  # attached (a failed start never is)
                     response = streams.get_records(ShardIterator=self._iterators[source.function])
                     self._iterators[source.function] = response["NextShardIterator"]
                     self._pending[source.function].extend(response["Records"])

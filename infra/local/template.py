@@ -108,7 +108,8 @@ class LocalTemplate:
 
     # -- physical names ---------------------------------------------------------------
     def physical_name(self, logical_id: str) -> str:
-        return f"{NAME_PREFIX}-{logical_id}"
+        name = self.resources[logical_id].get("Properties", {}).get("Name")
+        return str(self.resolve(name)) if name is not None else f"{NAME_PREFIX}-{logical_id}"
 
     def arn(self, logical_id: str) -> str:
         kind = self.resources[logical_id]["Type"]
@@ -121,6 +122,8 @@ class LocalTemplate:
             return f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{name}"
         if kind == "AWS::SNS::Topic":
             return f"arn:aws:sns:{REGION}:{ACCOUNT_ID}:{name}"
+        if kind == "AWS::SQS::Queue":
+            return f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{name}"
         raise KeyError(f"no local ARN for {kind}")
 
     def ref(self, name: str) -> str:

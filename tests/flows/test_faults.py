@@ -11,9 +11,9 @@ from tests.support.clock import DAYTIME_UTC, iso
 from tests.support.payloads import shopify_order
 
 
-def refuse_every_message() -> None:
+def refuse_every_message(runtime: Any) -> None:
     """SNS and SES refuse every send (a definite error, not retried by botocore), on the clients
-    the handlers use."""
+    of every function's container."""
     from huike.aws.clients import client
 
     def sns_refusal(request: Any, **_: Any) -> Any:
@@ -28,14 +28,18 @@ def refuse_every_message() -> None:
         headers = {"x-amzn-ErrorType": "BadRequestException", "Content-Type": "application/json"}
         return aws_response(request.url, 400, headers, body)
 
-    client("sns").meta.events.register_first("before-send.sns.Publish", sns_refusal)
-    client("sesv2").meta.events.register_first("before-send.sesv2.SendEmail", ses_refusal)
+    def refuse() -> None:
+        client("sns").meta.events.register_first("before-send.sns.Publish", sns_refusal)
+        client("sesv2").meta.events.register_first("before-send.sesv2.SendEmail", ses_refusal)
+
+    for function in runtime.lambdas.functions:
+        runtime.lambdas.in_container(function, refuse)
 
 
 def test_a_paid_order_is_counted_once_when_its_confirmation_fails_and_the_stream_retries(runtime, shopify):
     created = shopify.post("orders/create", shopify_order(created_at=iso(DAYTIME_UTC)))
     assert created.status == 200, created.body
-    refuse_every_message()
+    refuse_every_message(runtime)
 
     paid = shopify.post("orders/paid", shopify_order(created_at=iso(DAYTIME_UTC), financial_status="paid"))
     assert paid.status == 200, paid.body  # the platform is answered; the stream record is retried

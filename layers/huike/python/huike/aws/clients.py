@@ -1,4 +1,8 @@
-"""boto3 clients, built on first use and cached for the life of the container."""
+"""boto3 clients, built on first use and cached for the life of the container.
+
+Each container has its own boto3 session, so its clients carry the credentials the container was
+given (Lambda: the function's role, from the environment).
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,14 @@ from huike.core.caches import process_cache
 
 
 @process_cache
-def client(service: str) -> Any:
+def session() -> Any:
     import boto3
 
     from huike.config.env import environment
 
-    return boto3.client(service, region_name=environment().region)
+    return boto3.session.Session(region_name=environment().region)
+
+
+@process_cache
+def client(service: str) -> Any:
+    return session().client(service)

@@ -4,13 +4,14 @@ PynamoDB opens its connection, so no access function binds anything."""
 from __future__ import annotations
 
 import os
+import threading
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from pynamodb.models import Model
 
 from huike.config.env import environment
-from huike.core.caches import on_reset, process_cache
+from huike.core.caches import container_state, process_cache
 
 MODELS: list[type[Model]] = []
 M = TypeVar("M", bound=Model)
@@ -32,16 +33,27 @@ class BoundTable(type):
 
 
 def register(model: type[Model]) -> type[Model]:
+    """Add the model to MODELS, with one connection per container (see core.caches)."""
     MODELS.append(model)
+    model._get_connection = classmethod(_container_connection)  # type: ignore[assignment, method-assign]
     return model
 
 
-def _forget_connections() -> None:
-    for model in MODELS:
-        model._connection = None
+_PYNAMODB_CONNECTION = Model._get_connection.__func__  # type: ignore[attr-defined]
+_connecting = threading.Lock()
 
 
-on_reset(_forget_connections)
+def _container_connection(model: type[Model]) -> Any:
+    """PynamoDB keeps one connection on the model class; a container keeps its own, so a host
+    running several functions in one process signs each function's calls with its own role."""
+    connections = container_state().setdefault("pynamodb-connections", {})
+    connection = connections.get(model)
+    if connection is None or connection.table_name != model.Meta.table_name:
+        with _connecting:
+            model._connection = None
+            connection = connections[model] = _PYNAMODB_CONNECTION(model)
+            model._connection = None
+    return connection
 
 
 @process_cache

@@ -1,0 +1,123 @@
+"""Least privilege, proven locally: every function runs under its own role as SAM's translator
+writes it from template.yaml, moto checks each call against that role (per table, index and state
+machine), a permission the template lacks fails here and not after a deploy, and a permission no
+function call needs is reported."""
+
+from __future__ import annotations
+
+import copy
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+import pytest
+
+from infra.local import iam
+from infra.local.runtime import LocalRuntime
+from infra.local.template import REGION, LocalTemplate, local_template
+from tests.flows import test_marketing_flows as marketing
+from tests.flows import test_order_story as order_story
+from tests.flows import test_platform_payloads as platform_payloads
+from tests.flows import test_unpaid_reminder as unpaid
+from tests.integration import test_send_policy_properties as policy_properties
+from tests.support.clock import DAYTIME_UTC
+from tests.support.webhooks import CanonicalEvents, ShopifyWebhooks, WooCommerceWebhooks
+
+# Grants no local call can exercise, each with the reason.
+NOT_EMULATED = {
+    # moto has no pinpoint-sms-voice-v2: infra/local/gaps.py answers MMS before moto sees it.
+    ("sms-voice:SendMediaMessage", "*"),
+    # Written by SAM for the stream's OnFailure destination: the Lambda service sends the failed
+    # batch with the function's role; the handler never calls SQS.
+    ("sqs:SendMessage", "arn:aws:sqs:us-east-1:123456789012:huike-local-LifecycleDeadLetterQueue"),
+}
+
+
+def test_each_function_calls_aws_as_its_own_role(runtime):
+    def caller() -> str:
+        from huike.aws.clients import client
+
+        return str(client("sts").get_caller_identity()["Arn"])
+
+    for function in runtime.lambdas.functions:
+        role = f"{runtime.template.physical_name(function)}-role"
+        assert runtime.lambdas.in_container(function, caller).endswith(f":assumed-role/{role}/{function}")
+
+
+def test_the_roles_are_the_ones_sams_translator_writes(runtime):
+    resources = iam.translated(runtime.template)["Resources"]
+    assert {resources[f]["Properties"]["Role"]["Fn::GetAtt"][0] for f in runtime.lambdas.functions} == {
+        f"{function}Role" for function in runtime.lambdas.functions
+    }
+    inbound = iam.function_policies(runtime.template)["InboundFunction"]
+    created = boto3.client("iam", region_name=REGION).get_role_policy(
+        RoleName=f"{runtime.template.physical_name('InboundFunction')}-role", PolicyName="policy0"
+    )["PolicyDocument"]
+    assert created["Statement"] == inbound[0]["Statement"]
+
+
+def without_statement(function: str, resource_suffix: str) -> LocalTemplate:
+    """template.yaml with one statement of one function's policy removed."""
+    document = copy.deepcopy(local_template().template)
+    statements = document["Resources"][function]["Properties"]["Policies"][0]["Statement"]
+    kept = [s for s in statements if resource_suffix not in str(s.get("Resource", ""))]
+    assert len(kept) == len(statements) - 1, "the statement to remove was not found"
+    document["Resources"][function]["Properties"]["Policies"][0]["Statement"] = kept
+    return LocalTemplate(document)
+
+
+def test_a_bounce_without_a_tenant_tag_needs_the_ledger_index_query_and_fails_locally_without_it():
+    """The permission the inbound function once lacked: without it the bounce is AccessDenied here."""
+    template = without_statement("InboundFunction", "/index/message_id-index")
+    with LocalRuntime(template=template, start=DAYTIME_UTC) as runtime:
+        runtime.seed_tenant()
+        with pytest.raises(Exception, match=r"AccessDenied|not authorized to perform: dynamodb:Query"):
+            runtime.inbound_ses("Bounce", "ann.buyer@example.com", tenant_id=None)
+
+
+# -- no grant without a call that needs it -------------------------------------------------------------
+def a_buyer_with_only_an_email_is_confirmed_by_email(runtime: LocalRuntime, events: Any) -> None:
+    events.order_paid(customer={"platform_id": "buyer-mail", "email": marketing.BUYER_EMAIL})
+    assert [m["to"] for m in runtime.outbox() if m["channel"] == "email"] == [marketing.BUYER_EMAIL]
+
+
+STORIES: list[tuple[Callable[..., Any], dict[str, Any]]] = [
+    (marketing.test_buyer_without_phone_gets_email_with_one_click_unsubscribe, {}),
+    (marketing.test_bounce_or_complaint_suppresses_later_email, {"notification": "Bounce"}),
+    (marketing.test_stop_mid_flow_suppresses_and_start_restores, {}),
+    (marketing.test_birthday_message_at_eight_local_and_next_year_scheduled, {}),
+    (marketing.test_browse_abandonment_names_the_product_four_hours_later, {}),
+    (order_story.test_refund_after_delivery_sends_refund_care_and_cancels_the_review_invite, {"source": "shopify"}),
+    (order_story.test_stop_from_a_shopify_buyer_consenting_to_sms_only_ends_every_text, {}),
+    (order_story.test_same_shopify_delivery_twice_confirms_payment_once, {}),
+    (unpaid.test_a_buyer_without_a_textable_phone_is_reminded_by_email, {}),
+    (platform_payloads.test_a_woocommerce_guest_order_first_seen_completed_gets_its_shipping_notice, {}),
+    (a_buyer_with_only_an_email_is_confirmed_by_email, {}),
+    (policy_properties.test_stop_then_start_allows_marketing_again_only_with_consent, {}),
+]
+
+
+def run_story(story: Callable[..., Any], given: dict[str, Any]) -> None:
+    with LocalRuntime(start=DAYTIME_UTC) as runtime:
+        fixtures: dict[str, Any] = {"runtime": runtime}
+        wanted = inspect.signature(story).parameters
+        if any(name in wanted for name in ("tenant", "events", "shopify", "woocommerce", "canonical")):
+            tenant = fixtures["tenant"] = runtime.seed_tenant()
+            fixtures["events"] = marketing.Events(runtime, tenant)
+            fixtures["shopify"] = ShopifyWebhooks(runtime, tenant)
+            fixtures["woocommerce"] = WooCommerceWebhooks(runtime, tenant)
+            fixtures["canonical"] = CanonicalEvents(runtime, tenant)
+        story(**{name: fixtures.get(name, given.get(name)) for name in wanted})
+        iam.remember_calls(runtime.identities)
+
+
+def test_no_function_holds_a_permission_its_calls_never_need():
+    for story, given in STORIES:
+        run_story(story, given)
+    unused = [
+        f"{grant.function}: {grant.action} on {'NOT ' if grant.not_resource else ''}{grant.resource}"
+        for grant in iam.unused_grants(local_template())
+        if (grant.action, grant.resource) not in NOT_EMULATED
+    ]
+    assert unused == [], "granted in template.yaml, used by no call:\n" + "\n".join(unused)
