@@ -97,19 +97,21 @@ def receive_canonical(
 
 def apply_event(tenant: TenantConfig, event: Event) -> dict[str, Any]:
     """Store what the event says; start the flows the event itself begins."""
-    from huike.customers.profile import upsert_customer
+    from huike.customers.profile import order_contact, upsert_customer
     from huike.flows import customers as customer_flows
 
     result: dict[str, Any] = {"status": "accepted", "event": event.type}
     customer = None
-    if event.customer is not None and _identifies_customer(event):
-        customer = upsert_customer(tenant, event.customer, event.source, _marketing_reservation(tenant, event))
-        if event.customer.consents:
-            result["consents_recorded"] = len(event.customer.consents)
+    buyer = event.customer if event.customer is not None and _identifies_customer(event) else None
+    if buyer is not None:
+        customer = upsert_customer(tenant, buyer, event.source, _marketing_reservation(tenant, event))
+        if buyer.consents:
+            result["consents_recorded"] = len(buyer.consents)
     customer_id = customer.customer_id if customer else None
     if event.order is not None:
         window = tenant.flows.unpaid_reminder.payment_window_hours
-        order = order_store.apply_order_event(tenant.tenant_id, event, customer_id, window)
+        contact = order_contact(tenant, event.order, buyer)
+        order = order_store.apply_order_event(tenant.tenant_id, event, customer_id, window, contact)
         result["order_status"] = order.status
     if event.cart is not None:
         cart = cart_store.upsert_cart(tenant.tenant_id, event.cart, customer_id)
