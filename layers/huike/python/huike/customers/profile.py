@@ -14,7 +14,7 @@ from huike.core import keys
 from huike.core.events import CustomerData, OrderData
 from huike.customers.identity import first_textable, normalise_email, normalise_phone
 from huike.store import customers as store
-from huike.store.customers import Customer, ProfileWrite
+from huike.store.customers import Customer, ProfileChange, ProfileWrite
 from huike.store.orders import Contact
 
 
@@ -36,6 +36,20 @@ def upsert_customer(
 ) -> Customer | None:
     """Write what the event says about its customer; None when it identifies nobody.
     `reservation` (key, due) notes a scheduled marketing send in the same write."""
+    planned = customer_change(tenant, data, source, reservation)
+    if planned is None:
+        return None
+    return store.write_delivery_of_profile(planned)
+
+
+def customer_change(
+    tenant: TenantConfig,
+    data: CustomerData,
+    source: str = "events",
+    reservation: tuple[str, datetime] | None = None,
+) -> ProfileChange | None:
+    """What the event writes to its customer (not sent; see upsert_customer); None when it
+    identifies nobody."""
     phone = normalise_phone(data.phone, data.country or tenant.settings.country)
     email = normalise_email(data.email)
     customer_id = resolve_customer_id(
@@ -62,7 +76,7 @@ def upsert_customer(
         email_valid=email.valid if email else None,
         identities=frozenset(identities),
     )
-    return store.write_profile(tenant.tenant_id, customer_id, profile, data.consents, source, reservation)
+    return store.profile_change(tenant.tenant_id, customer_id, profile, data.consents, source, reservation)
 
 
 def order_contact(tenant: TenantConfig, order: OrderData, buyer: CustomerData | None) -> Contact | None:

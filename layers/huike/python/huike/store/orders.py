@@ -29,7 +29,7 @@ from pynamodb.models import Model
 from huike.core import clock
 from huike.core.enums import OrderStatus
 from huike.core.events import Event
-from huike.store.base import BoundTable, get_or_none, register, utc
+from huike.store.base import BoundTable, Change, get_or_none, register, utc
 
 
 @dataclass(frozen=True)
@@ -131,6 +131,19 @@ def apply_order_event(
     contact: Contact | None = None,
 ) -> Order:
     """One UpdateItem returning the merged order."""
+    change = order_change(tenant_id, event, customer_id, payment_window_hours, contact)
+    change.apply()
+    return change.item  # type: ignore[return-value]
+
+
+def order_change(
+    tenant_id: str,
+    event: Event,
+    customer_id: str | None,
+    payment_window_hours: float,
+    contact: Contact | None = None,
+) -> Change:
+    """The UpdateItem that merges an order event into the order (not sent)."""
     assert event.order is not None
     data = event.order
     now = clock.now()
@@ -176,9 +189,7 @@ def apply_order_event(
     for attribute, moment in timestamps:
         if moment is not None:
             actions.append(attribute.set(attribute | utc(moment)))
-    order = Order(tenant_id, data.order_id)
-    order.update(actions=actions)
-    return order
+    return Change(Order(tenant_id, data.order_id), actions)
 
 
 def _contact_actions(contact: Contact) -> list[Any]:
