@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,6 +14,9 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from infra.local.template import ACCOUNT_ID, RouteSpec
+
+LOG = logging.getLogger(__name__)
+INTERNAL_SERVER_ERROR = json.dumps({"message": "Internal server error"})
 
 # Runs a route's function with its proxy event and returns the function's result.
 RouteInvoker = Callable[[str, dict[str, Any]], Any]
@@ -49,7 +53,12 @@ class ApiGateway:
             match = route.pattern.match(path)
             if match and route.method == method:
                 event = self.proxy_event(route.path, path, method, headers or {}, body, query, match.groupdict())
-                return proxy_response(self._invoke(route.function, event))
+                try:
+                    result = self._invoke(route.function, event)
+                except Exception:  # an unhandled function error: API Gateway answers 502
+                    LOG.exception("%s %s: the function raised", method, path)
+                    return ApiResponse(502, {"Content-Type": "application/json"}, INTERNAL_SERVER_ERROR)
+                return proxy_response(result)
         known_path = any(route.pattern.match(path) for route in self.routes)
         return gateway_error(405 if known_path else 404)
 

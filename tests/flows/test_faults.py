@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
+from huike.store.consent import ConsentEntry
 from huike.store.customers import Customer
+from huike.store.orders import Order
 from infra.local.moto_compat import aws_response
 from tests.support.clock import DAYTIME_UTC, iso
+from tests.support.contacts import BUYER_PHONE
 from tests.support.payloads import shopify_order
 
 
@@ -47,3 +51,73 @@ def test_a_paid_order_is_counted_once_when_its_confirmation_fails_and_the_stream
     customer = Customer.get("demo", "shopify-207119551")
     assert (customer.order_count, customer.total_spent) == (1, 409.94)
     assert customer.last_order_id == "shopify-450789469"
+
+
+def fail_the_write_of_an_order_once(runtime: Any) -> list[str]:
+    """DynamoDB refuses, once, whichever write carries an order (an UpdateItem on the orders table,
+    or a TransactWriteItems that includes it) with a definite, non-retried error, on the clients
+    the webhook handler writes with (the Order model's and the transactions' connection). The
+    error is raised from the before-send hook: botocore runs every before-send handler, moto's
+    too, so a returned error response would still let moto apply the write. Returns the
+    operations refused (for the test to check that the fault fired)."""
+    from botocore.exceptions import ClientError
+
+    from huike.config.env import environment
+    from huike.store.base import transaction_connection
+    from huike.store.orders import Order
+
+    orders_table = environment().orders_table
+    refused: list[str] = []
+    writes = ("UpdateItem", "PutItem", "TransactWriteItems")
+
+    def refuse(request: Any, event_name: str, **_: Any) -> None:
+        operation = event_name.rsplit(".", 1)[-1]
+        if refused or f'"{orders_table}"' not in request.body.decode():
+            return
+        refused.append(operation)
+        error = {"Error": {"Code": "AccessDeniedException", "Message": "refused by the test"}}
+        raise ClientError(error, operation)  # type: ignore[arg-type]
+
+    def install() -> None:
+        for connection in (transaction_connection(), Order._get_connection().connection):
+            for operation in writes:
+                connection.client.meta.events.register_first(f"before-send.dynamodb.{operation}", refuse)
+
+    runtime.lambdas.in_container("WebhookFunction", install)
+    return refused
+
+
+def consenting_order() -> dict[str, Any]:
+    """orders/create for Bob, whose customer object carries his (dated) SMS and email consent."""
+    order = shopify_order(created_at=iso(DAYTIME_UTC))
+    given = iso(DAYTIME_UTC - dt.timedelta(minutes=1))
+    order["customer"]["email_marketing_consent"] = {"state": "subscribed", "consent_updated_at": given}
+    order["customer"]["sms_marketing_consent"] = {"state": "subscribed", "consent_updated_at": given}
+    return order
+
+
+def test_a_delivery_whose_order_write_fails_leaves_no_customer_consent_or_order(runtime, shopify):
+    refused = fail_the_write_of_an_order_once(runtime)
+
+    failed = shopify.post("orders/create", consenting_order(), webhook_id="consenting-order-1")
+
+    assert refused, "the fault never fired"
+    assert failed.status >= 500, failed.body
+    assert list(Customer.query("demo")) == []
+    assert list(ConsentEntry.query("demo")) == []
+    assert list(Order.query("demo")) == []
+
+
+def test_a_failed_delivery_redelivered_stores_each_thing_once(runtime, shopify):
+    fail_the_write_of_an_order_once(runtime)
+    assert shopify.post("orders/create", consenting_order(), webhook_id="consenting-order-1").status >= 500
+
+    again = shopify.post("orders/create", consenting_order(), webhook_id="consenting-order-1")
+
+    assert again.status == 200, again.body
+    assert [c.customer_id for c in Customer.query("demo")] == ["shopify-207119551"]
+    assert [o.order_id for o in Order.query("demo")] == ["shopify-450789469"]
+    entries = list(ConsentEntry.query("demo"))
+    assert sorted((e.channel, e.granted) for e in entries) == [("email", True), ("sms", True)]
+    runtime.advance(seconds=3600)
+    assert [m["to"] for m in runtime.outbox() if m["flow"] == "unpaid_reminder"] == [BUYER_PHONE]

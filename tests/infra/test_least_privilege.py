@@ -16,6 +16,7 @@ import pytest
 from infra.local import iam
 from infra.local.runtime import LocalRuntime
 from infra.local.template import REGION, LocalTemplate, local_template
+from tests.flows import test_faults as faults
 from tests.flows import test_marketing_flows as marketing
 from tests.flows import test_order_story as order_story
 from tests.flows import test_platform_payloads as platform_payloads
@@ -94,6 +95,7 @@ STORIES: list[tuple[Callable[..., Any], dict[str, Any]]] = [
     (unpaid.test_a_buyer_without_a_textable_phone_is_reminded_by_email, {}),
     (platform_payloads.test_a_woocommerce_guest_order_first_seen_completed_gets_its_shipping_notice, {}),
     (a_buyer_with_only_an_email_is_confirmed_by_email, {}),
+    (faults.test_a_failed_delivery_redelivered_stores_each_thing_once, {}),
     (policy_properties.test_stop_then_start_allows_marketing_again_only_with_consent, {}),
 ]
 

@@ -30,6 +30,9 @@ Id = Annotated[str, Field(min_length=1, max_length=200)]
 Name = Annotated[str, Field(max_length=500)]
 Url = Annotated[str, Field(max_length=2048)]
 Text = Annotated[str, Field(max_length=1000)]
+MAX_PHONE_LENGTH = 50
+PhoneText = Annotated[str, Field(max_length=MAX_PHONE_LENGTH)]
+EmailText = Annotated[str, Field(max_length=320)]
 Moment = Annotated[datetime, AfterValidator(_in_range)]
 # A finite, non-negative decimal amount as a string ("409.94"); NaN, Infinity and -1 are refused.
 Amount = Annotated[str, Field(pattern=r"^\d{1,15}(\.\d{1,6})?$", description="non-negative decimal, e.g. 409.94")]
@@ -63,8 +66,8 @@ class CustomerData(BaseModel):
     platform_id: Id | None = None
     first_name: Name | None = None
     last_name: Name | None = None
-    email: Annotated[str, Field(max_length=320)] | None = None
-    phone: Annotated[str, Field(max_length=50)] | None = None
+    email: EmailText | None = None
+    phone: PhoneText | None = None
     country: Annotated[str, Field(max_length=64)] | None = Field(
         default=None, description="ISO 3166 alpha-2, for phone parsing"
     )
@@ -111,6 +114,15 @@ class OrderData(BaseModel):
     cart_id: Id | None = Field(default=None, description="The cart/checkout the order converted")
     locale: Annotated[str, Field(max_length=35)] | None = None
     line_items: list[LineItem] = Field(default_factory=list, max_length=MAX_LINE_ITEMS)
+    contact_phones: list[PhoneText] = Field(
+        default_factory=list,
+        max_length=4,
+        description="The order's own phone numbers, preferred first (customer, billing, shipping): the first "
+        "that can be texted receives this order's messages. Empty: the event's customer phone.",
+    )
+    contact_email: EmailText | None = Field(
+        default=None, description="The order's own email address. Empty: the event's customer email."
+    )
 
 
 class CartData(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -42,6 +43,20 @@ def normalise_phone(raw: str | None, default_region: str | None) -> Phone | None
     )
     zones = [z for z in phone_timezones.time_zones_for_number(parsed) if "/" in z]
     return Phone(raw=raw.strip(), e164=e164, textable=textable, timezone=_one_offset_zone(zones))
+
+
+def first_textable(candidates: Iterable[str | None], default_region: str | None) -> Phone | None:
+    """The first candidate that can be texted; else the first given at all (kept, not textable),
+    so a mistyped number never wins over a working one later in the list."""
+    first: Phone | None = None
+    for raw in candidates:
+        phone = normalise_phone(raw, default_region)
+        if phone is None:
+            continue
+        if phone.textable:
+            return phone
+        first = first or phone
+    return first
 
 
 def _one_offset_zone(zones: list[str]) -> str | None:

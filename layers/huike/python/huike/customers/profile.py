@@ -11,10 +11,11 @@ from datetime import datetime
 
 from huike.config.tenant import TenantConfig
 from huike.core import keys
-from huike.core.events import CustomerData
-from huike.customers.identity import normalise_email, normalise_phone
+from huike.core.events import CustomerData, OrderData
+from huike.customers.identity import first_textable, normalise_email, normalise_phone
 from huike.store import customers as store
-from huike.store.customers import Customer, ProfileWrite
+from huike.store.customers import Customer, ProfileChange, ProfileWrite
+from huike.store.orders import Contact
 
 
 def resolve_customer_id(tenant_id: str, data: CustomerData, phone: str | None, email: str | None) -> str | None:
@@ -35,6 +36,20 @@ def upsert_customer(
 ) -> Customer | None:
     """Write what the event says about its customer; None when it identifies nobody.
     `reservation` (key, due) notes a scheduled marketing send in the same write."""
+    planned = customer_change(tenant, data, source, reservation)
+    if planned is None:
+        return None
+    return store.write_delivery_of_profile(planned)
+
+
+def customer_change(
+    tenant: TenantConfig,
+    data: CustomerData,
+    source: str = "events",
+    reservation: tuple[str, datetime] | None = None,
+) -> ProfileChange | None:
+    """What the event writes to its customer (not sent; see upsert_customer); None when it
+    identifies nobody."""
     phone = normalise_phone(data.phone, data.country or tenant.settings.country)
     email = normalise_email(data.email)
     customer_id = resolve_customer_id(
@@ -61,4 +76,23 @@ def upsert_customer(
         email_valid=email.valid if email else None,
         identities=frozenset(identities),
     )
-    return store.write_profile(tenant.tenant_id, customer_id, profile, data.consents, source, reservation)
+    return store.profile_change(tenant.tenant_id, customer_id, profile, data.consents, source, reservation)
+
+
+def order_contact(tenant: TenantConfig, order: OrderData, buyer: CustomerData | None) -> Contact | None:
+    """Where this order's messages go: the first textable of the order's own phones (customer,
+    billing, shipping) and its email; without its own, those of `buyer` (the event's customer, when
+    the event identifies the order's buyer). None when the event says nothing about either."""
+    phones = order.contact_phones or ([buyer.phone] if buyer is not None and buyer.phone else [])
+    region = (buyer.country if buyer is not None else None) or tenant.settings.country
+    phone = first_textable(phones, region)
+    email = normalise_email(order.contact_email or (buyer.email if buyer is not None else None))
+    if phone is None and email is None:
+        return None
+    return Contact(
+        phone=phone.value if phone else None,
+        phone_textable=bool(phone and phone.textable),
+        phone_timezone=phone.timezone if phone else None,
+        email=email.value if email else None,
+        email_valid=bool(email and email.valid),
+    )

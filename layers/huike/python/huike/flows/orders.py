@@ -56,6 +56,7 @@ def send_for_order(
             template=template,
             locale_hints=(order.locale,),
             media_urls=[i["image_url"] for i in items if i.get("image_url")][:1],
+            contact=order.contact,  # this order's own phone and email, not the profile's newest
         )
     )
 

@@ -1,8 +1,9 @@
 """Webhook ingestion: verify, map to a canonical event, apply it exactly once.
 
-The webhook path only records what the event says (customer, order or cart: at most two
-writes) and starts the flows that begin with the event itself (cart, browse, birthday). What an
-order's change means (notices, stats, order flows) is decided from the orders table stream.
+The webhook path only records what the event says (the customer with its consent ledger entries,
+and the order or cart: one TransactWriteItems, or one UpdateItem when there is a single item) and
+starts the flows that begin with the event itself (cart, browse, birthday). What an order's
+change means (notices, stats, order flows) is decided from the orders table stream.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from huike.core.events import EARLIEST, LATEST, Event
 from huike.ingest import signatures
 from huike.store import carts as cart_store
 from huike.store import orders as order_store
+from huike.store.deliveries import write_delivery
 from huike.store.tenants import get_tenant
 
 
@@ -96,32 +98,37 @@ def receive_canonical(
 
 
 def apply_event(tenant: TenantConfig, event: Event) -> dict[str, Any]:
-    """Store what the event says; start the flows the event itself begins."""
-    from huike.customers.profile import upsert_customer
+    """Store what the event says, in one transaction; then start the flows the event itself begins
+    (idempotent by execution name, so a retried delivery starts nothing twice)."""
+    from huike.customers.profile import customer_change, order_contact
     from huike.flows import customers as customer_flows
 
     result: dict[str, Any] = {"status": "accepted", "event": event.type}
-    customer = None
-    if event.customer is not None and _identifies_customer(event):
-        customer = upsert_customer(tenant, event.customer, event.source, _marketing_reservation(tenant, event))
-        if event.customer.consents:
-            result["consents_recorded"] = len(event.customer.consents)
-    customer_id = customer.customer_id if customer else None
+    buyer = event.customer if event.customer is not None and _identifies_customer(event) else None
+    profile = customer_change(tenant, buyer, event.source, _marketing_reservation(tenant, event)) if buyer else None
+    customer_id = profile.customer_id if profile else None
+    order_change = None
     if event.order is not None:
         window = tenant.flows.unpaid_reminder.payment_window_hours
-        order = order_store.apply_order_event(tenant.tenant_id, event, customer_id, window)
-        result["order_status"] = order.status
-    if event.cart is not None:
-        cart = cart_store.upsert_cart(tenant.tenant_id, event.cart, customer_id)
-        if customer_id is not None and cart.completed_at is None:
-            customer_flows.start_cart_abandonment(tenant, cart.cart_id, customer_id, cart.updated_at, reserve=False)
-            result["flows_scheduled"] = [FlowName.CART_ABANDONMENT]
+        contact = order_contact(tenant, event.order, buyer)
+        order_change = order_store.order_change(tenant.tenant_id, event, customer_id, window, contact)
+    cart_change = cart_store.cart_change(tenant.tenant_id, event.cart, customer_id) if event.cart else None
+    birthday = profile is not None and buyer is not None and buyer.birthday is not None
+    written = write_delivery(profile, order_change, cart_change, read_customer=birthday)
+    if buyer is not None and buyer.consents and profile is not None:
+        result["consents_recorded"] = len(buyer.consents)
+    if written.order is not None:
+        result["order_status"] = written.order.status
+    cart = written.cart
+    if cart is not None and customer_id is not None and cart.completed_at is None:
+        customer_flows.start_cart_abandonment(tenant, cart.cart_id, customer_id, cart.updated_at, reserve=False)
+        result["flows_scheduled"] = [FlowName.CART_ABANDONMENT]
     if event.type == "product.viewed" and event.product is not None and customer_id is not None:
         product = event.product.model_dump(exclude_none=True)
         customer_flows.start_browse_abandonment(tenant, customer_id, product, event.occurred_at, reserve=False)
         result["flows_scheduled"] = [FlowName.BROWSE_ABANDONMENT]
-    if customer is not None and event.customer and event.customer.birthday:
-        customer_flows.start_birthday(tenant, customer)
+    if birthday and written.customer is not None:
+        customer_flows.start_birthday(tenant, written.customer)
     return result
 
 

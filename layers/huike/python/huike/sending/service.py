@@ -2,7 +2,8 @@
 
 1. The ledger: a business key (keys.send_key) that was already sent, is sending or was skipped
    is a duplicate; only deferred or failed keys are decided again.
-2. Facts: the customer's contacts, consent, recent marketing sends and reservations, the tenant's
+2. Facts: the recipient's contacts (an order's own contact for that order's messages, else the
+   profile's), consent, recent marketing sends and reservations, the tenant's
    settings, flow priorities, and which candidate addresses are suppressed (one read).
 3. The pure policy (policy.decide) says send, defer or skip, and which channels in which order.
 4. Render (a template error is the seller's: skipped with its reason), claim the key, dispatch
@@ -26,6 +27,7 @@ from huike.store import consent as consent_store
 from huike.store import customers as customer_store
 from huike.store import sends
 from huike.store.customers import Customer
+from huike.store.orders import Contact
 from huike.store.sends import SendRecord
 
 
@@ -41,6 +43,8 @@ class SendRequest:
     template: str | None = None
     locale_hints: tuple[str | None, ...] = ()
     media_urls: list[str] = field(default_factory=list)
+    # An order's own contact, for that order's messages: used before the profile's, per channel.
+    contact: Contact | None = None
 
     @property
     def purpose(self) -> Purpose:
@@ -125,14 +129,24 @@ def send(request: SendRequest) -> SendOutcome:
 
 
 # -- facts -----------------------------------------------------------------------------------------
-def customer_facts(customer: Customer) -> policy.CustomerFacts:
+def customer_facts(customer: Customer, contact: Contact | None = None) -> policy.CustomerFacts:
+    """The customer's facts; with `contact` (an order's own), its textable phone and valid email
+    are the recipient's, and the profile's stand in only where the order has none usable."""
+    phone: str | None = customer.phone
+    phone_timezone: str | None = customer.phone_timezone
+    email: str | None = customer.email
+    phone_textable, email_valid = bool(customer.phone_textable), bool(customer.email_valid)
+    if contact is not None and contact.phone and contact.phone_textable:
+        phone, phone_textable, phone_timezone = contact.phone, True, contact.phone_timezone
+    if contact is not None and contact.email and contact.email_valid:
+        email, email_valid = contact.email, True
     return policy.CustomerFacts(
         customer_id=customer.customer_id,
-        phone=customer.phone,
-        phone_textable=bool(customer.phone_textable),
-        phone_timezone=customer.phone_timezone,
-        email=customer.email,
-        email_valid=bool(customer.email_valid),
+        phone=phone,
+        phone_textable=phone_textable,
+        phone_timezone=phone_timezone,
+        email=email,
+        email_valid=email_valid,
         timezone=customer.timezone,
         locale=customer.locale,
         opted_out=frozenset(Channel(c) for c in customer.opted_out_channels or ()),
@@ -151,7 +165,7 @@ def _facts(request: SendRequest, now: datetime) -> policy.SendFacts:
         purpose=request.purpose,
         subject_id=request.subject_id,
         channels=tuple(request.settings.channels),
-        customer=customer_facts(request.customer) if request.customer is not None else None,
+        customer=customer_facts(request.customer, request.contact) if request.customer is not None else None,
         tenant=request.tenant.settings,
         now=now,
         priorities=request.tenant.flows.priorities(),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -64,13 +65,26 @@ def transaction_connection() -> Any:
     return Connection(region=environment().region)
 
 
+@dataclass
+class Change:
+    """One UpdateItem, not yet sent: the item (its key) and the update's actions, so a caller can
+    send it alone (`apply`, returning the item as stored) or in a TransactWriteItems."""
+
+    item: Model
+    actions: list[Any] = field(default_factory=list)
+
+    def apply(self) -> Model:
+        self.item.update(actions=self.actions)  # returns ALL_NEW into the item
+        return self.item
+
+
 def utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def get_or_none(model: type[M], hash_key: str, range_key: str | None = None) -> M | None:
+def get_or_none(model: type[M], hash_key: str, range_key: str | None = None, consistent_read: bool = False) -> M | None:
     """GetItem by key; None when there is no such item."""
     try:
-        return model.get(hash_key, range_key)
+        return model.get(hash_key, range_key, consistent_read=consistent_read)
     except model.DoesNotExist:
         return None

@@ -15,7 +15,7 @@ from pynamodb.attributes import JSONAttribute, TTLAttribute, UnicodeAttribute, U
 from pynamodb.models import Model
 
 from huike.core.events import CartData
-from huike.store.base import BoundTable, get_or_none, register, utc
+from huike.store.base import BoundTable, Change, get_or_none, register, utc
 
 CART_RETENTION = timedelta(days=60)
 
@@ -38,7 +38,14 @@ class Cart(Model):
 
 
 def upsert_cart(tenant_id: str, data: CartData, customer_id: str | None) -> Cart:
-    """Latest cart state wins; each update pushes the expiry back."""
+    """Latest cart state wins; each update pushes the expiry back. One UpdateItem."""
+    change = cart_change(tenant_id, data, customer_id)
+    change.apply()
+    return change.item  # type: ignore[return-value]
+
+
+def cart_change(tenant_id: str, data: CartData, customer_id: str | None) -> Change:
+    """The UpdateItem that merges a cart event into the cart (not sent)."""
     updated_at = utc(data.updated_at)
     actions: list[Any] = [Cart.updated_at.set(updated_at), Cart.expires_at.set(updated_at + CART_RETENTION)]
     for attribute, value in (
@@ -53,9 +60,7 @@ def upsert_cart(tenant_id: str, data: CartData, customer_id: str | None) -> Cart
         actions.append(Cart.completed_at.set(utc(data.completed_at)))
     if data.line_items:
         actions.append(Cart.line_items.set([item.model_dump(exclude_none=True) for item in data.line_items]))
-    cart = Cart(tenant_id, data.cart_id)
-    cart.update(actions=actions)
-    return cart
+    return Change(Cart(tenant_id, data.cart_id), actions)
 
 
 def get_cart(tenant_id: str, cart_id: str) -> Cart | None:

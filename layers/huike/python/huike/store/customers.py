@@ -33,8 +33,8 @@ from pynamodb.models import Model
 from huike.core import clock
 from huike.core.enums import Channel
 from huike.core.events import ConsentData
-from huike.store.base import BoundTable, get_or_none, register, transaction_connection, utc
-from huike.store.consent import consent_entries
+from huike.store.base import BoundTable, Change, get_or_none, register, transaction_connection, utc
+from huike.store.consent import ConsentEntry, consent_entries
 
 MARKETING_HISTORY = timedelta(days=7)
 
@@ -161,6 +161,21 @@ def customer_id_by_email(tenant_id: str, email: str) -> str | None:
     return str(known.customer_id) if known is not None else None
 
 
+@dataclass
+class ProfileChange:
+    """What one event writes to a customer, not yet sent: the profile update, the consent ledger
+    entries that must commit with it, and (when the customer was read first, for consent) the
+    customer as it will be stored."""
+
+    change: Change
+    entries: list[ConsentEntry]
+    after: Customer | None
+
+    @property
+    def customer_id(self) -> str:
+        return str(self.change.item.customer_id)  # type: ignore[attr-defined]
+
+
 def write_profile(
     tenant_id: str,
     customer_id: str,
@@ -173,6 +188,34 @@ def write_profile(
     statements set the current marketing consent per channel and are appended to the consent
     ledger in the same TransactWriteItems, so state and history cannot disagree. Returns the
     customer as stored after the write."""
+    return write_delivery_of_profile(profile_change(tenant_id, customer_id, profile, consents, source, reservation))
+
+
+def write_delivery_of_profile(planned: ProfileChange) -> Customer:
+    """Send a planned profile change alone: one UpdateItem, or with its ledger entries one
+    TransactWriteItems."""
+    if not planned.entries:
+        planned.change.apply()
+        return planned.change.item  # type: ignore[return-value]
+    from pynamodb.transactions import TransactWrite
+
+    with TransactWrite(connection=transaction_connection()) as transaction:
+        transaction.update(planned.change.item, actions=planned.change.actions)
+        for entry in planned.entries:
+            transaction.save(entry)
+    assert planned.after is not None
+    return planned.after
+
+
+def profile_change(
+    tenant_id: str,
+    customer_id: str,
+    profile: ProfileWrite,
+    consents: list[ConsentData],
+    source: str,
+    reservation: tuple[str, datetime] | None = None,
+) -> ProfileChange:
+    """The customer's update and consent ledger entries for one event (see write_profile)."""
     now = clock.now()
     # (attribute, value) pairs: PynamoDB attributes are not hashable.
     values: list[tuple[Any, Any]] = [
@@ -212,17 +255,11 @@ def write_profile(
     actions += [Customer.created_at.set(Customer.created_at | now), Customer.identities.add(set(profile.identities))]
     if reservation is not None:
         actions.append(_reservation_action(*reservation))
-    customer = Customer(tenant_id, customer_id)
+    change = Change(Customer(tenant_id, customer_id), actions)
     if not consents:
-        customer.update(actions=actions)  # returns ALL_NEW into `customer`
-        return customer
-    from pynamodb.transactions import TransactWrite
-
+        return ProfileChange(change, [], None)
     address = profile.phone or profile.email
-    with TransactWrite(connection=transaction_connection()) as transaction:
-        transaction.update(customer, actions=actions)
-        for entry in consent_entries(tenant_id, customer_id, address, consents, source):
-            transaction.save(entry)
+    entries = consent_entries(tenant_id, customer_id, address, consents, source)
     # A transaction returns no item: the customer as read just before, with this write applied.
     after = known or Customer(tenant_id, customer_id, created_at=now)
     for attribute, value in values:
@@ -233,7 +270,7 @@ def write_profile(
     after.identities = set(after.identities or set()) | set(profile.identities)
     if reservation is not None:
         after.marketing_pending = [*(after.marketing_pending or []), _pending(*reservation)]
-    return after
+    return ProfileChange(change, entries, after)
 
 
 def _consent_state(consent: ConsentData, source: str) -> dict[str, Any]:

@@ -12,16 +12,35 @@ state whatever order they arrive in.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.attributes import JSONAttribute, ListAttribute, MapAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import (
+    BooleanAttribute,
+    JSONAttribute,
+    ListAttribute,
+    MapAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
 from pynamodb.models import Model
 
 from huike.core import clock
 from huike.core.enums import OrderStatus
 from huike.core.events import Event
-from huike.store.base import BoundTable, get_or_none, register, utc
+from huike.store.base import BoundTable, Change, get_or_none, register, utc
+
+
+@dataclass(frozen=True)
+class Contact:
+    """Where one order's messages go, normalised (customers.profile.order_contact builds it)."""
+
+    phone: str | None = None
+    phone_textable: bool = False
+    phone_timezone: str | None = None
+    email: str | None = None
+    email_valid: bool = False
 
 
 class TimelineEntry(MapAttribute[str, Any]):
@@ -55,11 +74,29 @@ class Order(Model):
     tracking_url = UnicodeAttribute(null=True)
     carrier = UnicodeAttribute(null=True)
     cart_id = UnicodeAttribute(null=True)
+    # The order's own contact: its messages go here, not to a number a later order gave the profile.
+    contact_phone = UnicodeAttribute(null=True)
+    contact_phone_textable = BooleanAttribute(null=True)
+    contact_phone_timezone = UnicodeAttribute(null=True)
+    contact_email = UnicodeAttribute(null=True)
+    contact_email_valid = BooleanAttribute(null=True)
     line_items = JSONAttribute(null=True)
     timeline = ListAttribute(of=TimelineEntry, null=True)
     updated_at = UTCDateTimeAttribute(null=True)
     # Set in the same transaction that adds the order to its customer's stats: once per order.
     stats_counted_at = UTCDateTimeAttribute(null=True)
+
+    @property
+    def contact(self) -> Contact | None:
+        if not self.contact_phone and not self.contact_email:
+            return None
+        return Contact(
+            phone=self.contact_phone,
+            phone_textable=bool(self.contact_phone_textable),
+            phone_timezone=self.contact_phone_timezone,
+            email=self.contact_email,
+            email_valid=bool(self.contact_email_valid),
+        )
 
     @property
     def status(self) -> OrderStatus:
@@ -86,8 +123,27 @@ def order_from_stream_image(image: dict[str, Any] | None) -> Order | None:
     return Order.from_raw_data(image) if image else None
 
 
-def apply_order_event(tenant_id: str, event: Event, customer_id: str | None, payment_window_hours: float) -> Order:
+def apply_order_event(
+    tenant_id: str,
+    event: Event,
+    customer_id: str | None,
+    payment_window_hours: float,
+    contact: Contact | None = None,
+) -> Order:
     """One UpdateItem returning the merged order."""
+    change = order_change(tenant_id, event, customer_id, payment_window_hours, contact)
+    change.apply()
+    return change.item  # type: ignore[return-value]
+
+
+def order_change(
+    tenant_id: str,
+    event: Event,
+    customer_id: str | None,
+    payment_window_hours: float,
+    contact: Contact | None = None,
+) -> Change:
+    """The UpdateItem that merges an order event into the order (not sent)."""
     assert event.order is not None
     data = event.order
     now = clock.now()
@@ -119,6 +175,8 @@ def apply_order_event(tenant_id: str, event: Event, customer_id: str | None, pay
     ):
         if value:
             actions.append(attribute.set(value))
+    if contact is not None:
+        actions += _contact_actions(contact)
     if data.line_items:
         actions.append(Order.line_items.set([item.model_dump(exclude_none=True) for item in data.line_items]))
     timestamps: tuple[tuple[Any, datetime | None], ...] = (
@@ -131,6 +189,25 @@ def apply_order_event(tenant_id: str, event: Event, customer_id: str | None, pay
     for attribute, moment in timestamps:
         if moment is not None:
             actions.append(attribute.set(attribute | utc(moment)))
-    order = Order(tenant_id, data.order_id)
-    order.update(actions=actions)
-    return order
+    return Change(Order(tenant_id, data.order_id), actions)
+
+
+def _contact_actions(contact: Contact) -> list[Any]:
+    """A textable phone (a valid email) replaces the order's; one that is not is kept only while
+    the order has none, so it never replaces a working contact."""
+    actions: list[Any] = []
+
+    def kept(attribute: Any, value: Any, replaces: bool) -> None:
+        actions.append(attribute.set(value if replaces else attribute | value))
+
+    if contact.phone:
+        kept(Order.contact_phone, contact.phone, contact.phone_textable)
+        kept(Order.contact_phone_textable, contact.phone_textable, contact.phone_textable)
+        if contact.phone_timezone is not None:
+            kept(Order.contact_phone_timezone, contact.phone_timezone, contact.phone_textable)
+        elif contact.phone_textable:
+            actions.append(Order.contact_phone_timezone.remove())
+    if contact.email:
+        kept(Order.contact_email, contact.email, contact.email_valid)
+        kept(Order.contact_email_valid, contact.email_valid, contact.email_valid)
+    return actions

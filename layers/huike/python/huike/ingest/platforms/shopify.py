@@ -16,7 +16,16 @@ from pydantic import BaseModel, Field, ValidationError
 
 from huike.core.enums import Channel
 from huike.core.errors import BadRequest
-from huike.core.events import CartData, ConsentData, CustomerData, Event, EventType, LineItem, OrderData
+from huike.core.events import (
+    MAX_PHONE_LENGTH,
+    CartData,
+    ConsentData,
+    CustomerData,
+    Event,
+    EventType,
+    LineItem,
+    OrderData,
+)
 from huike.ingest.platforms import describe
 
 TOPIC_EVENT_TYPES: dict[str, EventType] = {
@@ -207,8 +216,26 @@ def _order_event(topic: str, webhook_id: str, triggered_at: datetime | None, pay
             cart_id=f"shopify-{checkout_token}" if checkout_token else None,
             locale=order.customer_locale,
             line_items=_line_items(order.line_items),
+            contact_phones=_order_phones(order),
+            contact_email=order.email or (order.customer.email if order.customer else None),
         ),
     )
+
+
+def _order_phones(order: _Order) -> list[str]:
+    """The order's own phones, preferred first: its customer's, the order's, billing, shipping.
+    (The profile keeps its own rule in `_contact`; this is where this order's messages go.)"""
+    candidates = (
+        order.customer.phone if order.customer else None,
+        order.phone,
+        order.billing_address.phone if order.billing_address else None,
+        order.shipping_address.phone if order.shipping_address else None,
+    )
+    phones: list[str] = []
+    for phone in candidates:
+        if phone and phone.strip() and len(phone) <= MAX_PHONE_LENGTH and phone not in phones:
+            phones.append(phone)
+    return phones
 
 
 def _last_shipped(fulfillments: Sequence[_Tracking]) -> _Tracking | None:

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs
 from pydantic import BaseModel, ValidationError, field_validator, model_validator
 
 from huike.core.errors import BadRequest
-from huike.core.events import CustomerData, Event, EventType, LineItem, OrderData
+from huike.core.events import MAX_PHONE_LENGTH, CustomerData, Event, EventType, LineItem, OrderData
 from huike.ingest.platforms import describe
 
 TOPICS = {"order.created", "order.updated"}
@@ -173,8 +173,20 @@ def to_event(topic: str, delivery_id: str, payload: Any) -> Event | None:
                 )
                 for item in order.line_items or ()
             ],
+            contact_phones=_order_phones(order),
+            contact_email=order.billing.email if order.billing else None,
         ),
     )
+
+
+def _order_phones(order: _Order) -> list[str]:
+    """The order's own phones, preferred first: billing, then shipping."""
+    phones: list[str] = []
+    for address in (order.billing, order.shipping):
+        phone = address.phone if address else None
+        if phone and phone.strip() and len(phone) <= MAX_PHONE_LENGTH and phone not in phones:
+            phones.append(phone)
+    return phones
 
 
 def _financial_status(status: str, paid_at: datetime | None) -> str:

@@ -1,0 +1,68 @@
+"""One webhook delivery's writes, committed together.
+
+Access pattern:
+  customer update + consent ledger puts + order or cart update    TransactWriteItems (all or none)
+  one item alone (an order event without a buyer, a customer.updated without consent)  UpdateItem
+
+A delivery that fails leaves nothing it began: the platform's retry (Powertools has deleted its
+in-progress record) applies the whole event again, once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from huike.store.base import Change, get_or_none, transaction_connection
+from huike.store.carts import Cart
+from huike.store.customers import Customer, ProfileChange
+from huike.store.orders import Order
+
+
+@dataclass
+class Written:
+    """What the delivery stored: the customer (None when the event names nobody; its fields when
+    `read_customer` or a consent statement made them known), the merged order and cart."""
+
+    customer_id: str | None = None
+    customer: Customer | None = None
+    order: Order | None = None
+    cart: Cart | None = None
+
+
+def write_delivery(
+    profile: ProfileChange | None,
+    order: Change | None = None,
+    cart: Change | None = None,
+    read_customer: bool = False,
+) -> Written:
+    """Write a delivery's items in one TransactWriteItems (a single UpdateItem when there is only
+    one). A transaction returns no item: the order and cart are read back (strongly consistent);
+    the customer when the caller needs more than its id and its state was not read first."""
+    updates = [change for change in (profile.change if profile else None, order, cart) if change is not None]
+    entries = profile.entries if profile else []
+    written = Written(customer_id=profile.customer_id if profile else None)
+    if len(updates) == 1 and not entries:
+        item = updates[0].apply()  # ALL_NEW: the item as stored
+        written.customer = item if isinstance(item, Customer) else None
+        written.order = item if isinstance(item, Order) else None
+        written.cart = item if isinstance(item, Cart) else None
+        return written
+    from pynamodb.transactions import TransactWrite
+
+    with TransactWrite(connection=transaction_connection()) as transaction:
+        for change in updates:
+            transaction.update(change.item, actions=change.actions)
+        for entry in entries:
+            transaction.save(entry)
+    if profile is not None:
+        written.customer = profile.after
+        if written.customer is None and read_customer:
+            key: Customer = profile.change.item  # type: ignore[assignment]
+            written.customer = get_or_none(Customer, key.tenant_id, key.customer_id, consistent_read=True)
+    if order is not None:
+        order_key: Order = order.item  # type: ignore[assignment]
+        written.order = get_or_none(Order, order_key.tenant_id, order_key.order_id, consistent_read=True)
+    if cart is not None:
+        cart_key: Cart = cart.item  # type: ignore[assignment]
+        written.cart = get_or_none(Cart, cart_key.tenant_id, cart_key.cart_id, consistent_read=True)
+    return written
