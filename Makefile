@@ -5,6 +5,8 @@ SAM_VENV := .venv-sam
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SAM_STAMP := $(SAM_VENV)/.installed
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 export TZ := UTC
 export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/huike/python
 export AWS_DEFAULT_REGION ?= us-east-1
@@ -22,6 +24,12 @@ $(SAM_STAMP):
 	cd $(SAM_VENV) && env -u PYTHONPATH ./bin/python -m pip install --quiet "aws-sam-cli==1.170.0"
 	touch $(SAM_STAMP)
 
+# checkov pins its own dependency tree: its own venv, like the SAM CLI.
+$(CHECKOV_STAMP):
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	cd $(CHECKOV_VENV) && env -u PYTHONPATH ./bin/python -m pip install --quiet "checkov==3.3.30"
+	touch $(CHECKOV_STAMP)
+
 local: $(STAMP)
 	$(PY) -m infra.local
 
@@ -31,7 +39,7 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(PY) -m pytest tests/unit
 
-lint: $(STAMP) $(SAM_STAMP)
+lint: $(STAMP) $(SAM_STAMP) $(CHECKOV_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy layers/huike/python/huike
@@ -40,6 +48,7 @@ lint: $(STAMP) $(SAM_STAMP)
 	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/cfn-lint template.yaml
 	env -u PYTHONPATH $(SAM_VENV)/bin/sam validate --lint
+	env -u PYTHONPATH $(CHECKOV_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation -f template.yaml
 
 bench: $(STAMP)
 	$(PY) -m benchmarks
@@ -51,4 +60,4 @@ build: $(SAM_STAMP)
 	env -u PYTHONPATH $(SAM_VENV)/bin/sam build
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .local
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .local

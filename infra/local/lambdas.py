@@ -4,6 +4,7 @@ Docker)."""
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import os
@@ -134,8 +135,18 @@ class LambdaHost:
     def route_step_function_invokes(self) -> None:
         """Register on the default boto3 session, which moto's executor builds clients from."""
         import boto3
+        import botocore.session
 
-        boto3.setup_default_session(region_name=REGION)
+        core = botocore.session.get_session()
+        core.register_component("data_loader", _shared_data_loader())  # parse botocore's data once
+        boto3.setup_default_session(botocore_session=core, region_name=REGION)
         session = boto3.DEFAULT_SESSION
         assert session is not None
         session.events.register_first("before-send.lambda.Invoke", self.answer_invoke)
+
+
+@functools.cache
+def _shared_data_loader() -> Any:
+    import botocore.session
+
+    return botocore.session.get_session().get_component("data_loader")

@@ -121,3 +121,21 @@ def test_a_failed_delivery_redelivered_stores_each_thing_once(runtime, shopify):
     assert sorted((e.channel, e.granted) for e in entries) == [("email", True), ("sms", True)]
     runtime.advance(seconds=3600)
     assert [m["to"] for m in runtime.outbox() if m["flow"] == "unpaid_reminder"] == [BUYER_PHONE]
+
+
+def test_a_send_every_channel_refuses_is_counted_for_the_failed_send_alarm(runtime, shopify, capsys):
+    assert shopify.post("orders/create", shopify_order(created_at=iso(DAYTIME_UTC))).status == 200
+    refuse_every_message(runtime)
+    capsys.readouterr()
+
+    shopify.post("orders/create", shopify_order(created_at=iso(DAYTIME_UTC), financial_status="paid"))
+    shopify.post("orders/paid", shopify_order(created_at=iso(DAYTIME_UTC), financial_status="paid"))
+
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"SendFailed"' in line]
+    assert lines, "no SendFailed metric was emitted"
+    [definition] = lines[0]["_aws"]["CloudWatchMetrics"]
+    # What template.yaml's SendFailedAlarm watches: Huike / SendFailed / service=huike.
+    assert (definition["Namespace"], definition["Metrics"][0]["Name"]) == ("Huike", "SendFailed")
+    assert definition["Dimensions"] == [["service"]] and lines[0]["service"] == "huike"
+    # SMS refused, then email (the fallback): the last refusal is the reason recorded.
+    assert (lines[0]["channel"], lines[0]["reason"]) == ("email", "BadRequestException")

@@ -6,6 +6,7 @@ given (Lambda: the function's role, from the environment).
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from huike.core.caches import process_cache
@@ -14,10 +15,20 @@ from huike.core.caches import process_cache
 @process_cache
 def session() -> Any:
     import boto3
+    import botocore.session
 
     from huike.config.env import environment
 
-    return boto3.session.Session(region_name=environment().region)
+    core = botocore.session.get_session()
+    core.register_component("data_loader", _data_loader())  # botocore's data, parsed once
+    return boto3.session.Session(botocore_session=core, region_name=environment().region)
+
+
+@functools.cache
+def _data_loader() -> Any:
+    import botocore.session
+
+    return botocore.session.get_session().get_component("data_loader")
 
 
 @process_cache

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from huike.aws import metrics
 from huike.config.flows import FlowSettings
 from huike.config.tenant import TenantConfig
 from huike.core import clock, keys
@@ -210,7 +211,9 @@ def _dispatch(
             last_error = exc  # fall back to the next channel (MMS -> SMS -> email)
             continue
         except Exception as exc:  # a bug or bad data, not a refusal: record it, never leave "sending"
-            sends.mark_failed(record, f"{type(exc).__name__}: {exc}"[:500])
+            reason = f"{type(exc).__name__}: {exc}"[:500]
+            sends.mark_failed(record, reason)
+            metrics.count_failed_send(request.flow, route.channel, reason)
             raise
         sent_at = clock.now()
         sends.mark_sent(record, route.channel, route.recipient, message_id, body, sent_at)
@@ -221,7 +224,9 @@ def _dispatch(
         return SendOutcome(Outcome.SENT, channel=route.channel, message_id=message_id)
     # Every channel refused: nothing went out, so the key stays retryable (Step Functions retries).
     assert last_error is not None
-    sends.mark_failed(record, last_error.response.get("Error", {}).get("Code", "ClientError"))
+    reason = last_error.response.get("Error", {}).get("Code", "ClientError")
+    sends.mark_failed(record, reason)
+    metrics.count_failed_send(request.flow, routes[-1].channel if routes else None, reason)
     raise last_error
 
 
