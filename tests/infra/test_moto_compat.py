@@ -86,9 +86,59 @@ def test_the_wait_patch_is_installed_by_a_runtime(runtime):
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function.timestamp import Timestamp
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 
-    assert set(moto_compat.REPLACED) == {"WaitFunction._wait_interval", "Timestamp._get_wait_seconds"}
+    assert set(moto_compat.REPLACED) == {
+        "WaitFunction._wait_interval",
+        "Timestamp._get_wait_seconds",
+        "ActionAuthenticatorMixin._authenticate_and_authorize_action",  # the IAM checks (below)
+    }
     assert WaitFunction._wait_interval is not moto_compat.REPLACED["WaitFunction._wait_interval"]
     assert Timestamp._get_wait_seconds is not moto_compat.REPLACED["Timestamp._get_wait_seconds"]
+
+
+# -- the IAM checks' targets ----------------------------------------------------------------------
+def test_the_access_control_patch_targets_have_the_shape_it_uses():
+    from moto.core.authorization import ActionAuthenticatorMixin
+    from moto.iam.access_control import IAMRequest
+
+    original = moto_original(ActionAuthenticatorMixin, "_authenticate_and_authorize_action")
+    assert parameters(original) == ["self", "iam_request_cls", "resource"]
+    assert parameters(IAMRequest.__init__) == [
+        "self",
+        "account_id",
+        "method",
+        "path",
+        "data",
+        "body",
+        "headers",
+        "action",
+    ]
+    assert parameters(IAMRequest.check_signature) == ["self"]
+    assert parameters(IAMRequest.check_action_permitted) == ["self", "resource"]
+    assert "self._action = (" in inspect.getsource(IAMRequest.__mro__[1].__init__)
+
+
+def test_a_role_scoped_to_one_table_reads_it_and_is_denied_another(runtime):
+    """What enforce_access_control adds to moto: per-resource checks (moto alone checks "*")."""
+    from infra.local.template import local_template
+
+    customers = local_template().physical_name("CustomersTable")
+    ledger = local_template().physical_name("SendLedgerTable")
+
+    def read(table: str) -> str:
+        from huike.aws.clients import client
+
+        try:
+            client("dynamodb").get_item(TableName=table, Key={"tenant_id": {"S": "t"}, "customer_id": {"S": "c"}})
+        except Exception as exc:
+            return type(exc).__name__ + str(exc)
+        return "allowed"
+
+    # The inbound function may not read customers at all; the flow task may (GetItem on customers).
+    assert "AccessDenied" in runtime.lambdas.in_container("InboundFunction", lambda: read(customers))
+    assert runtime.lambdas.in_container("FlowTaskFunction", lambda: read(customers)) == "allowed"
+    # The webhook function reads customers, but has no access to the send ledger.
+    assert runtime.lambdas.in_container("WebhookFunction", lambda: read(customers)) == "allowed"
+    assert "AccessDenied" in runtime.lambdas.in_container("WebhookFunction", lambda: read(ledger))
 
 
 # -- the backends it reads ------------------------------------------------------------------------
