@@ -456,3 +456,12 @@ def test_marketing_consent_on_an_orders_customer_is_recorded_with_its_own_time()
     consents = {consent.channel: consent for consent in event.customer.consents}
     assert consents["email"].granted and consents["email"].at == utc(2026, 11, 20, 15)
     assert not consents["sms"].granted and consents["sms"].at == utc(2026, 11, 21, 9)
+
+
+def test_a_buyer_without_a_phone_of_their_own_is_known_by_the_billing_phone_before_the_shipping_one():
+    order = shopify_order()
+    order["customer"]["phone"] = None
+    order["phone"] = None
+    order["billing_address"]["phone"] = "+1 502-555-0134"
+    order["shipping_address"]["phone"] = "+1 502-555-0199"  # the gift's recipient
+    assert event_for("orders/create", order).customer.phone == "+1 502-555-0134"

@@ -195,7 +195,9 @@ def _order_event(topic: str, webhook_id: str, triggered_at: datetime | None, pay
             order.customer,
             order.email,
             order.phone,
-            (order.shipping_address, order.billing_address),
+            # The buyer's billing details before the recipient's shipping ones, as for the
+            # order's own contact (`_order_phones`).
+            (order.billing_address, order.shipping_address),
             order.customer_locale,
             consents=_dated_consents(order.customer),
         ),
