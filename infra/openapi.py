@@ -1,5 +1,6 @@
-"""Writes docs/openapi.json: the REST API's OpenAPI spec, from the handler's Powertools resolver,
-with the canonical event body (huike.core.events.Event) documented on /webhooks/events/{tenant_id}.
+"""Writes docs/openapi.json: the REST API's OpenAPI spec, from the handlers' Powertools resolvers
+(webhooks, and the seller API under /v1), with the canonical event body (huike.core.events.Event)
+documented on /webhooks/events/{tenant_id}.
 
     python -m infra.openapi            # rewrite docs/openapi.json
 """
@@ -49,7 +50,20 @@ def build() -> dict[str, Any]:
             "schema": {"type": "string"},
         }
     )
+    _add_seller_api(spec, json.loads(host.module(host.functions["SellerApiFunction"]).openapi_json()))
     return spec
+
+
+def _add_seller_api(spec: dict[str, Any], seller: dict[str, Any]) -> None:
+    """The seller API's own document (served at /v1/openapi.json), merged in: its operations each
+    require the bearer key (the webhooks authenticate by signature instead)."""
+    for path, operations in seller["paths"].items():
+        for operation in operations.values():
+            operation.setdefault("security", seller.get("security", []))
+        spec["paths"][path] = operations
+    components = spec.setdefault("components", {})
+    components.setdefault("schemas", {}).update(seller.get("components", {}).get("schemas", {}))
+    components.setdefault("securitySchemes", {}).update(seller.get("components", {}).get("securitySchemes", {}))
 
 
 def render() -> str:

@@ -85,6 +85,15 @@ def a_buyer_with_only_an_email_is_confirmed_by_email(runtime: LocalRuntime, even
     assert [m["to"] for m in runtime.outbox() if m["channel"] == "email"] == [marketing.BUYER_EMAIL]
 
 
+def a_seller_reads_and_changes_settings_and_flows_and_reads_the_send_log(runtime: LocalRuntime, tenant: Any) -> None:
+    from tests.support.seller import SellerApi
+
+    seller = SellerApi(runtime, tenant.api_key)
+    assert seller.patch("/settings", {"quiet_hours": {"start": "22:00"}}).status == 200
+    assert seller.patch("/flows/unpaid_reminder", {"delay_minutes": 30}).status == 200
+    assert seller.get("/sends", flow="unpaid_reminder").status == 200
+
+
 STORIES: list[tuple[Callable[..., Any], dict[str, Any]]] = [
     (marketing.test_buyer_without_phone_gets_email_with_one_click_unsubscribe, {}),
     (marketing.test_bounce_or_complaint_suppresses_later_email, {"notification": "Bounce"}),
@@ -98,6 +107,7 @@ STORIES: list[tuple[Callable[..., Any], dict[str, Any]]] = [
     (platform_payloads.test_a_woocommerce_guest_order_first_seen_completed_gets_its_shipping_notice, {}),
     (a_buyer_with_only_an_email_is_confirmed_by_email, {}),
     (faults.test_a_failed_delivery_redelivered_stores_each_thing_once, {}),
+    (a_seller_reads_and_changes_settings_and_flows_and_reads_the_send_log, {}),
     (policy_properties.test_stop_then_start_allows_marketing_again_only_with_consent, {}),
 ]
 

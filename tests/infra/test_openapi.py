@@ -17,7 +17,23 @@ def test_committed_spec_is_current():
 def test_every_template_route_is_in_the_spec():
     spec = json.loads(render())
     for route in local_template().routes():
+        if route.path == "/v1/docs":  # the Swagger UI page that renders this document
+            continue
         assert route.method.lower() in spec["paths"][route.path], route
+
+
+def test_every_seller_operation_requires_the_bearer_key_and_no_webhook_does():
+    spec = json.loads(render())
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            wants_key = path.startswith("/v1/") and path != "/v1/openapi.json"
+            required = [scheme for scheme in operation.get("security", []) if scheme]  # {} = no key
+            assert bool(required) == wants_key, (method, path)
+    assert spec["components"]["securitySchemes"]["bearer"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "An API key: hk_live_...",
+    }
 
 
 def test_canonical_event_body_lists_every_event_type_and_its_signature_header():

@@ -78,6 +78,7 @@ FUNCTION_ENVIRONMENTS = {
     "LifecycleFunction": "LifecycleEnvironment",
     "InboundFunction": "InboundEnvironment",
     "FlowTaskFunction": "FlowTaskEnvironment",
+    "SellerApiFunction": "SellerApiEnvironment",
 }
 
 

@@ -22,6 +22,7 @@ TABLES = {
     "CARTS_TABLE": "ca",
     "SUPPRESSIONS_TABLE": "su",
     "CONSENT_LEDGER_TABLE": "cl",
+    "API_KEYS_TABLE": "keys",
 }
 
 

@@ -33,6 +33,7 @@ class Environment(BaseModel):
     carts_table: str = Field(alias="CARTS_TABLE", min_length=1)
     suppressions_table: str = Field(alias="SUPPRESSIONS_TABLE", min_length=1)
     consent_ledger_table: str = Field(alias="CONSENT_LEDGER_TABLE", min_length=1)
+    api_keys_table: str = Field(alias="API_KEYS_TABLE", min_length=1)
     idempotency_table: str | None = Field(alias="IDEMPOTENCY_TABLE", default=None)
     timed_flow_state_machine_arn: str | None = Field(alias="TIMED_FLOW_STATE_MACHINE_ARN", default=None)
     email_configuration_set: str | None = Field(alias="EMAIL_CONFIGURATION_SET", default=None)
@@ -63,6 +64,10 @@ class InboundEnvironment(Environment):
 
 class FlowTaskEnvironment(Environment):
     """The flow task schedules on the machine that runs it ($$.StateMachine.Id), so it has no ARN."""
+
+
+class SellerApiEnvironment(Environment):
+    """The seller REST API reads and changes tenant-scoped resources; it starts nothing."""
 
 
 def validate_environment(model: type[E]) -> E:

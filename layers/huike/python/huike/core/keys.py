@@ -23,6 +23,11 @@ def send_key(flow: str, subject_id: str, step: str) -> str:
     return f"{flow}{_SEPARATOR}{subject_id}{_SEPARATOR}{step}"
 
 
+def flow_send_key_prefix(flow: str) -> str:
+    """Every send key of one flow starts with this (the send log's flow filter)."""
+    return f"{flow}{_SEPARATOR}"
+
+
 def send_key_prefix(flow: str, subject_id: str) -> str:
     """Every step's send key for one flow and subject starts with this."""
     return f"{flow}{_SEPARATOR}{subject_id}{_SEPARATOR}"

@@ -5,16 +5,20 @@ Access patterns:
                                            send_key = keys.send_key(flow, subject, step)
   one flow's records for one subject       Query PK tenant_id, SK begins_with keys.send_key_prefix
   by provider message id                   Query GSI message_id-index (bounces, the local outbox)
+  the send log (seller API), in key order   Query PK tenant_id [, SK begins_with <flow>#], filters on
+                                           status / customer / channel, ExclusiveStartKey = cursor
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
+from huike.core import keys
 from huike.core.enums import REDECIDABLE_STATUSES, SendStatus
 from huike.store.base import BoundTable, get_or_none, register
 
@@ -97,3 +101,52 @@ def sends_by_message_id(message_id: str) -> list[SendRecord]:
 def sends_for(tenant_id: str, key_prefix: str) -> list[SendRecord]:
     """Ledger records whose business key starts with a prefix (one flow for one subject)."""
     return list(SendRecord.query(tenant_id, SendRecord.send_key.startswith(key_prefix)))
+
+
+def ledger_page(
+    tenant_id: str,
+    *,
+    flow: str | None,
+    status: str | None,
+    customer_id: str | None,
+    channel: str | None,
+    limit: int,
+    after: str | None,
+) -> tuple[list[SendRecord], str | None]:
+    """Up to `limit` records in key order after the key `after`, and the key to continue after
+    (None at the end). One flow narrows the key range; the other filters are applied by DynamoDB
+    to the tenant's (or the flow's) key range, read in pages of `limit`."""
+    range_condition = SendRecord.send_key.startswith(keys.flow_send_key_prefix(flow)) if flow else None
+    conditions = [
+        condition
+        for condition in (
+            SendRecord.status == status if status else None,
+            SendRecord.customer_id == customer_id if customer_id else None,
+            SendRecord.channel == channel if channel else None,
+        )
+        if condition is not None
+    ]
+    filter_condition = None
+    for condition in conditions:
+        filter_condition = condition if filter_condition is None else filter_condition & condition
+    start = {"tenant_id": {"S": tenant_id}, "send_key": {"S": after}} if after else None
+    results = SendRecord.query(
+        tenant_id,
+        range_condition,
+        filter_condition,
+        last_evaluated_key=start,
+        page_size=limit,
+    )
+    records: list[SendRecord] = []
+    for record in results:
+        records.append(record)
+        if len(records) == limit:
+            break
+    more = len(records) == limit and _has_more(tenant_id, range_condition, filter_condition, records[-1].send_key)
+    return records, records[-1].send_key if more else None
+
+
+def _has_more(tenant_id: str, range_condition: Any, filter_condition: Any, after: str) -> bool:
+    start = {"tenant_id": {"S": tenant_id}, "send_key": {"S": after}}
+    following = SendRecord.query(tenant_id, range_condition, filter_condition, last_evaluated_key=start, page_size=1)
+    return next(iter(following), None) is not None

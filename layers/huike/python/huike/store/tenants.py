@@ -4,6 +4,7 @@ Access patterns:
   get by tenant_id                                GetItem   PK tenant_id
   by SMS origination number (inbound replies)     Query     GSI sms_number-index (PK sms_number)
   create, never overwriting                       PutItem   condition attribute_not_exists
+  settings or flow overrides replaced             UpdateItem condition attribute_exists
 
 The item holds the settings (TenantSettings) and flow overrides as validated JSON; `sms_number`
 is copied out of the settings to a top-level attribute because the index needs it there.
@@ -88,6 +89,27 @@ def create_tenant(
         created_at=clock.now(),
     )
     item.save(condition=Tenant.tenant_id.does_not_exist())
+    from huike.store.api_keys import register_key
+
+    register_key(tenant_id, api_key, "default")
+    return _config(item)
+
+
+def update_settings(tenant_id: str, settings: TenantSettings) -> TenantConfig:
+    """Replace a tenant's settings (already validated); the SMS number index follows."""
+    item = Tenant(tenant_id)
+    actions: list[Any] = [Tenant.settings.set(settings.model_dump(mode="json", exclude_defaults=True))]
+    number = settings.sender.sms_number
+    actions.append(Tenant.sms_number.set(number) if number else Tenant.sms_number.remove())
+    item.update(actions=actions, condition=Tenant.tenant_id.exists())
+    return _config(item)
+
+
+def update_flows(tenant_id: str, overrides: Mapping[str, Any]) -> TenantConfig:
+    """Replace a tenant's flow overrides (validated here too)."""
+    FlowsConfig.validated(dict(overrides))
+    item = Tenant(tenant_id)
+    item.update(actions=[Tenant.flows.set(dict(overrides))], condition=Tenant.tenant_id.exists())
     return _config(item)
 
 

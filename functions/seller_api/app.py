@@ -1,0 +1,185 @@
+"""The seller REST API (/v1): every route needs `Authorization: Bearer <api key>` and sees only
+the key's tenant. Errors are RFC 9457 problem+json; the OpenAPI document is generated from these
+routes (GET /v1/openapi.json, Swagger UI at /v1/docs)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from huike.core.errors import HuikeError
+
+logger = Logger()
+app = APIGatewayRestResolver(enable_validation=True)
+PUBLIC_PATHS = {"/v1/openapi.json", "/v1/docs"}
+PROBLEM = "application/problem+json"
+TITLE = "Huike seller API"
+
+
+def problem(status: int, title: str, detail: str, **extra: Any) -> Response[str]:
+    import json
+
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    headers = {"WWW-Authenticate": 'Bearer realm="huike"'} if status == 401 else None
+    return Response(status_code=status, content_type=PROBLEM, body=json.dumps(body), headers=headers)
+
+
+def authenticated(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    if app.current_event.path in PUBLIC_PATHS:
+        return next_middleware(app)
+    from huike.seller.access import authenticate
+
+    app.append_context(caller=authenticate(app.current_event.headers.get("Authorization")))  # type: ignore[no-untyped-call]
+    return next_middleware(app)
+
+
+def tenant_id() -> str:
+    return str(app.context["caller"].tenant_id)
+
+
+# -- settings -----------------------------------------------------------------------------------
+settings = Router()  # type: ignore[no-untyped-call]
+
+
+@settings.get("/settings", summary="The tenant's settings", tags=["settings"])
+def get_settings() -> dict[str, Any]:
+    from huike.seller.settings import read_settings
+
+    return read_settings(tenant_id())
+
+
+@settings.patch("/settings", summary="Change settings (JSON merge patch; null removes)", tags=["settings"])
+def patch_settings(patch: Annotated[dict[str, Any], Body(embed=False)]) -> dict[str, Any]:
+    from huike.seller.settings import change_settings
+
+    return change_settings(tenant_id(), patch)
+
+
+# -- flows --------------------------------------------------------------------------------------
+flows = Router()  # type: ignore[no-untyped-call]
+
+
+@flows.get("/flows", summary="Every flow's settings (Huike's defaults with the tenant's changes)", tags=["flows"])
+def get_flows() -> dict[str, Any]:
+    from huike.seller.settings import read_flows
+
+    return {"items": list(read_flows(tenant_id()).values())}
+
+
+@flows.get("/flows/<flow>", summary="One flow's settings", tags=["flows"])
+def get_flow(flow: str) -> dict[str, Any]:
+    from huike.seller.settings import read_flow
+
+    return read_flow(tenant_id(), flow)
+
+
+@flows.patch(
+    "/flows/<flow>",
+    summary="Change a flow (JSON merge patch): enabled, delays, channels, priority, coupon, links, templates",
+    description="Executions that wake after the change use it: flows read their settings when they send.",
+    tags=["flows"],
+)
+def patch_flow(flow: str, patch: Annotated[dict[str, Any], Body(embed=False)]) -> dict[str, Any]:
+    from huike.seller.settings import change_flow
+
+    return change_flow(tenant_id(), flow, patch)
+
+
+# -- the send log ---------------------------------------------------------------------------------
+sends = Router()  # type: ignore[no-untyped-call]
+
+
+@sends.get("/sends", summary="The send log: every decision, with its reason", tags=["sends"])
+def get_sends(
+    flow: Annotated[str | None, Query(max_length=64)] = None,
+    status: Annotated[str | None, Query(max_length=16, description="sent, skipped, deferred, failed...")] = None,
+    customer_id: Annotated[str | None, Query(max_length=200)] = None,
+    channel: Annotated[str | None, Query(max_length=16)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> dict[str, Any]:
+    from huike.seller.sends import send_log
+
+    page = send_log(
+        tenant_id(),
+        flow=flow,
+        status=status,
+        customer_id=customer_id,
+        channel=channel,
+        limit=limit,
+        cursor=cursor,
+    )
+    return page.as_dict()
+
+
+# -- the document -----------------------------------------------------------------------------------
+@app.get("/v1/openapi.json", summary="This API's OpenAPI document (no key needed)", tags=["meta"], security=[{}])
+def openapi_document() -> Response[str]:
+    return Response(status_code=200, content_type="application/json", body=openapi_json())
+
+
+def openapi_json() -> str:
+    return str(
+        app.get_openapi_json_schema(
+            title=TITLE,
+            version="1",
+            security_schemes={"bearer": HTTPBearer(description="An API key: hk_live_...")},
+            security=[{"bearer": []}],
+        )
+    )
+
+
+app.use(middlewares=[authenticated])
+app.include_router(settings, prefix="/v1")
+app.include_router(flows, prefix="/v1")
+app.include_router(sends, prefix="/v1")
+app.enable_swagger(
+    path="/v1/docs",
+    title=TITLE,
+    version="1",
+    security_schemes={"bearer": HTTPBearer(description="An API key: hk_live_...")},
+    security=[{"bearer": []}],
+)
+
+
+# -- errors ------------------------------------------------------------------------------------------
+@app.exception_handler(HuikeError)  # type: ignore[untyped-decorator]
+def domain_error(error: HuikeError) -> Response[str]:
+    titles = {400: "Bad request", 401: "Unauthorized", 404: "Not found", 422: "Unprocessable content"}
+    return problem(error.status, titles.get(error.status, "Error"), str(error))
+
+
+@app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
+def request_invalid(error: RequestValidationError) -> Response[str]:
+    return invalid([(e.get("loc") or (), str(e.get("msg"))) for e in error.errors()])
+
+
+@app.exception_handler(Exception)  # type: ignore[untyped-decorator]
+def settings_invalid(error: Exception) -> Response[str]:
+    from pydantic import ValidationError
+
+    if isinstance(error, ValidationError):
+        return invalid([(e["loc"], e["msg"]) for e in error.errors()])
+    raise error
+
+
+def invalid(errors: list[tuple[Any, str]]) -> Response[str]:
+    fields = [{"field": ".".join(str(part) for part in loc), "message": message} for loc, message in errors]
+    detail = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
+    return problem(422, "Unprocessable content", detail, errors=fields)
+
+
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    from huike.config.env import SellerApiEnvironment, require_environment
+
+    require_environment(SellerApiEnvironment)
+    return app.resolve(event, context)

@@ -1,0 +1,77 @@
+"""Tenant settings and flow settings, read and changed field by field (JSON merge patch, RFC 7396),
+validated by the same typed models the engine reads. A change applies to every execution that
+wakes after it: flows read the tenant's settings at send time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from huike.config.flows import SETTINGS_MODELS, FlowsConfig
+from huike.config.tenant import TenantSettings
+from huike.core.enums import FlowName
+from huike.core.errors import NotFound
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7396: objects merge key by key, null removes, anything else replaces."""
+    if not isinstance(patch, dict):
+        return patch
+    merged = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = merge_patch(merged.get(key), value)
+    return merged
+
+
+def read_settings(tenant_id: str) -> dict[str, Any]:
+    from huike.store.tenants import get_tenant
+
+    return get_tenant(tenant_id).settings.model_dump(mode="json")
+
+
+def change_settings(tenant_id: str, patch: dict[str, Any]) -> dict[str, Any]:
+    """Raises pydantic.ValidationError (422 with field paths); nothing is stored then."""
+    from huike.store.tenants import get_tenant, update_settings
+
+    current = get_tenant(tenant_id).settings.model_dump(mode="json")
+    typed = TenantSettings.model_validate(merge_patch(current, patch))
+    return update_settings(tenant_id, typed).settings.model_dump(mode="json")
+
+
+def read_flows(tenant_id: str) -> dict[str, dict[str, Any]]:
+    from huike.store.tenants import get_tenant
+
+    flows = get_tenant(tenant_id).flows
+    return {name.value: _flow_view(name.value, flows) for name in FlowName}
+
+
+def read_flow(tenant_id: str, flow: str) -> dict[str, Any]:
+    from huike.store.tenants import get_tenant
+
+    return _flow_view(_known(flow), get_tenant(tenant_id).flows)
+
+
+def change_flow(tenant_id: str, flow: str, patch: dict[str, Any]) -> dict[str, Any]:
+    """Only what the seller sets is stored (new Huike defaults still reach the rest)."""
+    from huike.store.tenants import Tenant, update_flows
+
+    name = _known(flow)
+    stored = Tenant.get(tenant_id).flows or {}
+    overrides = dict(stored)
+    overrides[name] = merge_patch(stored.get(name) or {}, patch)
+    SETTINGS_MODELS[FlowName(name)].model_validate(overrides[name])  # field paths relative to the flow
+    return _flow_view(name, update_flows(tenant_id, overrides).flows)
+
+
+def _known(flow: str) -> str:
+    try:
+        return FlowName(flow).value
+    except ValueError:
+        raise NotFound(f"no flow {flow!r}; flows: {', '.join(n.value for n in FlowName)}") from None
+
+
+def _flow_view(flow: str, flows: FlowsConfig) -> dict[str, Any]:
+    settings = flows.of(flow)
+    return {"flow": flow, "purpose": settings.purpose.value, **settings.model_dump(mode="json")}

@@ -1,0 +1,178 @@
+"""The seller REST API (/v1) as a seller uses it: their key, their settings, their flows, their
+send log; problem+json errors with field paths; nobody else's data."""
+
+from __future__ import annotations
+
+import pytest
+
+from huike.store.api_keys import ApiKey, hash_secret, new_secret, register_key, revoke
+from tests.support.clock import DAYTIME_UTC, iso
+from tests.support.payloads import shopify_order
+from tests.support.seller import SellerApi
+
+PROBLEM = "application/problem+json"
+
+
+@pytest.fixture
+def seller(runtime, tenant) -> SellerApi:
+    return SellerApi(runtime, tenant.api_key)
+
+
+def content_type(response) -> str:
+    return next((v for k, v in response.headers.items() if k.lower() == "content-type"), "")
+
+
+# -- access -------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("authorization", [None, "", "Bearer", "Basic abc", "Bearer hk_live_not-a-key"])
+def test_a_request_without_a_valid_key_is_401_with_www_authenticate(runtime, tenant, authorization):
+    headers = {} if authorization is None else {"Authorization": authorization}
+    response = runtime.api("GET", "/v1/settings", headers)
+    assert response.status == 401
+    assert content_type(response).startswith(PROBLEM)
+    assert response.headers.get("WWW-Authenticate", "").startswith("Bearer")
+    assert response.json()["status"] == 401
+
+
+def test_a_revoked_key_is_401(runtime, tenant, seller):
+    [key] = [k for k in ApiKey.tenant_index.query("demo")]
+    assert seller.get("/settings").status == 200
+    revoke("demo", key.key_id)
+    assert seller.get("/settings").status == 401
+
+
+def test_keys_are_stored_only_as_hashes_and_their_last_use_is_kept(runtime, tenant, seller):
+    assert seller.get("/settings").status == 200
+    [key] = list(ApiKey.tenant_index.query("demo"))
+    assert key.key_hash == hash_secret(tenant.api_key) and tenant.api_key not in key.key_id
+    assert key.last_used_at is not None
+
+
+def test_a_key_sees_only_its_own_tenants_settings_and_send_log(runtime, tenant, seller, shopify):
+    other = runtime.seed_tenant("other-shop", name="Other Shop", timezone="Asia/Shanghai", country="CN")
+    assert shopify.post("orders/create", shopify_order(created_at=iso(DAYTIME_UTC))).status == 200
+    runtime.advance(seconds=2 * 3600)
+
+    theirs = SellerApi(runtime, other.api_key)
+    assert theirs.get("/settings").json()["timezone"] == "Asia/Shanghai"
+    assert seller.get("/settings").json()["timezone"] == "America/New_York"
+    assert seller.get("/sends").json()["items"], "the demo tenant has sends"
+    assert theirs.get("/sends").json()["items"] == []
+
+
+# -- settings -----------------------------------------------------------------------------------------
+def test_settings_change_field_by_field_and_null_removes(seller):
+    changed = seller.patch("/settings", {"quiet_hours": {"start": "22:00"}, "links": {"review_url": None}})
+    assert changed.status == 200, changed.body
+    assert changed.json()["quiet_hours"]["start"] == "22:00:00"
+    assert changed.json()["links"]["review_url"] is None
+    assert changed.json()["links"]["shop_url"] == "https://demo-store.example/"
+    assert seller.get("/settings").json() == changed.json()
+
+
+def test_invalid_settings_are_422_naming_the_field_and_change_nothing(seller):
+    before = seller.get("/settings").json()
+    response = seller.patch("/settings", {"timezone": "Mars/Olympus", "caps": {"sms_hours": -1}})
+    assert response.status == 422
+    assert content_type(response).startswith(PROBLEM)
+    fields = {error["field"] for error in response.json()["errors"]}
+    assert "timezone" in fields and any(field.startswith("caps.") for field in fields)
+    assert seller.get("/settings").json() == before
+
+
+def test_a_body_that_is_not_an_object_is_422(seller):
+    response = seller.request("PATCH", "/settings", ["not", "an", "object"])
+    assert response.status == 422
+    assert content_type(response).startswith(PROBLEM)
+
+
+# -- flows --------------------------------------------------------------------------------------------
+def test_every_flow_is_listed_with_its_defaults_and_the_tenants_changes(seller):
+    flows = {flow["flow"]: flow for flow in seller.get("/flows").json()["items"]}
+    assert {"unpaid_reminder", "win_back", "birthday", "payment_confirmation"} <= set(flows)
+    assert flows["win_back"]["coupon"] == "COMEBACK10"  # the demo tenant's change
+    assert flows["unpaid_reminder"]["purpose"] == "transactional"
+
+
+def test_a_flow_change_is_validated_and_stored(seller):
+    changed = seller.patch("/flows/unpaid_reminder", {"delay_minutes": 30, "channels": ["email"]})
+    assert changed.status == 200, changed.body
+    assert (changed.json()["delay_minutes"], changed.json()["channels"]) == (30, ["email"])
+    assert seller.get("/flows/unpaid_reminder").json() == changed.json()
+
+    bad = seller.patch("/flows/unpaid_reminder", {"channels": ["pigeon"], "delay_minutes": "soon"})
+    assert bad.status == 422
+    assert {e["field"] for e in bad.json()["errors"]} >= {"channels.0", "delay_minutes"}
+    assert seller.get("/flows/unpaid_reminder").json() == changed.json()
+
+
+def test_an_unknown_flow_is_404(seller):
+    assert seller.get("/flows/carrier_pigeon").status == 404
+    assert seller.patch("/flows/carrier_pigeon", {"enabled": False}).status == 404
+
+
+def test_a_shorter_reminder_delay_is_followed_by_the_next_order(runtime, seller, shopify):
+    assert seller.patch("/flows/unpaid_reminder", {"delay_minutes": 15}).status == 200
+    assert shopify.post("orders/create", shopify_order(created_at=iso(DAYTIME_UTC))).status == 200
+    runtime.advance(seconds=16 * 60)
+    assert [m["flow"] for m in runtime.outbox()] == ["unpaid_reminder"]
+
+
+# -- the send log -----------------------------------------------------------------------------------
+def test_the_send_log_says_why_a_marketing_message_was_skipped(runtime, tenant, seller):
+    from tests.flows.test_marketing_flows import Events, buyer
+
+    Events(runtime, tenant).cart(customer=buyer(consents=()))  # a buyer who never opted in
+    runtime.advance(seconds=2 * 3600)
+
+    log = seller.get("/sends", flow="cart_abandonment").json()["items"]
+    assert [(e["status"], e["reason"]) for e in log] == [("skipped", "no-consent")]
+    assert log[0]["customer_id"] and log[0]["purpose"] == "marketing"
+    assert seller.get("/sends", status="sent").json()["items"] == []
+    assert seller.get("/sends", customer_id=log[0]["customer_id"]).json()["items"] == log
+
+
+def test_the_send_log_pages_neither_skip_nor_repeat_under_concurrent_sends(runtime, seller, shopify):
+    for number in range(5):
+        order = shopify_order(created_at=iso(DAYTIME_UTC), id=450789469 + number, name=f"#10{number}")
+        assert shopify.post("orders/create", order).status == 200
+    runtime.advance(seconds=2 * 3600)
+
+    first = seller.get("/sends", limit=2).json()
+    later = shopify_order(created_at=iso(DAYTIME_UTC), id=1, name="#1")  # keyed before every page
+    assert shopify.post("orders/create", later).status == 200
+    runtime.advance(seconds=2 * 3600)
+    seen, cursor = list(first["items"]), first["next_cursor"]
+    while cursor:
+        page = seller.get("/sends", limit=2, cursor=cursor).json()
+        seen += page["items"]
+        cursor = page["next_cursor"]
+    keys = [entry["send_key"] for entry in seen]
+    assert len(keys) == len(set(keys)) and keys == sorted(keys)
+    assert {f"unpaid_reminder#shopify-{450789469 + n}#1" for n in range(5)} <= set(keys)
+
+
+@pytest.mark.parametrize("query", [{"limit": 0}, {"limit": 101}, {"cursor": "not-ours"}, {"status": "lost"}])
+def test_bad_send_log_queries_are_4xx_problems(seller, query):
+    response = seller.get("/sends", **query)
+    assert response.status in (400, 422), response.body
+    assert content_type(response).startswith(PROBLEM)
+
+
+# -- the document ------------------------------------------------------------------------------------
+def test_the_openapi_document_and_swagger_ui_are_served_without_a_key(runtime, tenant):
+    document = runtime.api("GET", "/v1/openapi.json")
+    assert document.status == 200
+    spec = document.json()
+    assert {"/v1/settings", "/v1/flows", "/v1/flows/{flow}", "/v1/sends"} <= set(spec["paths"])
+    assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    ui = runtime.api("GET", "/v1/docs")
+    assert ui.status == 200 and "swagger-ui" in ui.body.lower()
+
+
+def test_a_key_registered_for_a_tenant_works_until_revoked(runtime, tenant):
+    secret = new_secret()
+    key = register_key("demo", secret, "reporting")
+    assert secret.startswith("hk_live_")
+    assert SellerApi(runtime, secret).get("/flows").status == 200
+    revoke("demo", key.key_id)
+    assert SellerApi(runtime, secret).get("/flows").status == 401
