@@ -93,6 +93,44 @@ def patch_flow(flow: str, patch: Annotated[dict[str, Any], Body(embed=False)]) -
     return change_flow(tenant_id(), flow, patch)
 
 
+# -- customers ----------------------------------------------------------------------------------
+customers = Router()  # type: ignore[no-untyped-call]
+
+
+@customers.get("/customers", summary="Customers: one by phone or email, or all in id order (paged)", tags=["customers"])
+def list_customers(
+    phone: Annotated[str | None, Query(max_length=50, description="E.164, or national for the shop's country")] = None,
+    email: Annotated[str | None, Query(max_length=320)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> dict[str, Any]:
+    from huike.seller.customers import list_customers as listed
+
+    return listed(tenant_id(), phone=phone, email=email, limit=limit, cursor=cursor).as_dict()
+
+
+@customers.get(
+    "/customers/<customer_id>",
+    summary="One customer: profile, identities, order stats, consent per channel, suppressions",
+    tags=["customers"],
+)
+def get_customer(customer_id: str) -> dict[str, Any]:
+    from huike.seller.customers import customer_detail
+
+    return customer_detail(tenant_id(), customer_id)
+
+
+@customers.get(
+    "/customers/<customer_id>/consent/history",
+    summary="The customer's consent statements, oldest first (the append-only ledger)",
+    tags=["consent"],
+)
+def get_consent_history(customer_id: str) -> dict[str, Any]:
+    from huike.seller.customers import consent_history
+
+    return consent_history(tenant_id(), customer_id)
+
+
 # -- the send log ---------------------------------------------------------------------------------
 sends = Router()  # type: ignore[no-untyped-call]
 
@@ -141,6 +179,7 @@ app.use(middlewares=[authenticated])
 app.include_router(settings, prefix="/v1")
 app.include_router(flows, prefix="/v1")
 app.include_router(sends, prefix="/v1")
+app.include_router(customers, prefix="/v1")
 app.enable_swagger(
     path="/v1/docs",
     title=TITLE,

@@ -86,12 +86,19 @@ def a_buyer_with_only_an_email_is_confirmed_by_email(runtime: LocalRuntime, even
 
 
 def a_seller_reads_and_changes_settings_and_flows_and_reads_the_send_log(runtime: LocalRuntime, tenant: Any) -> None:
+    from tests.integration.test_seller_api import three_buyers
     from tests.support.seller import SellerApi
 
     seller = SellerApi(runtime, tenant.api_key)
     assert seller.patch("/settings", {"quiet_hours": {"start": "22:00"}}).status == 200
     assert seller.patch("/flows/unpaid_reminder", {"delay_minutes": 30}).status == 200
     assert seller.get("/sends", flow="unpaid_reminder").status == 200
+    three_buyers(runtime, tenant)
+    listed = seller.get("/customers").json()["items"]
+    assert seller.get("/customers", phone="+15025550134").json()["items"]
+    for customer in listed:  # one with a phone only (GetItem), one with two addresses (BatchGetItem)
+        assert seller.get(f"/customers/{customer['customer_id']}").status == 200
+        assert seller.get(f"/customers/{customer['customer_id']}/consent/history").status == 200
 
 
 STORIES: list[tuple[Callable[..., Any], dict[str, Any]]] = [

@@ -176,3 +176,69 @@ def test_a_key_registered_for_a_tenant_works_until_revoked(runtime, tenant):
     assert SellerApi(runtime, secret).get("/flows").status == 200
     revoke("demo", key.key_id)
     assert SellerApi(runtime, secret).get("/flows").status == 401
+
+
+# -- customers and consent ------------------------------------------------------------------------------
+def three_buyers(runtime, tenant) -> None:
+    from tests.flows.test_marketing_flows import Events, buyer
+
+    events = Events(runtime, tenant)
+    events.post("customer.updated", customer=buyer())  # Ann: phone, SMS consent with wording and proof
+    events.post("customer.updated", customer=buyer(phone=None, email="cy@example.com", platform_id="c-3", consents=()))
+    two_addresses = buyer(phone="+15025550177", email="dee@example.com", platform_id="c-2", consents=("sms",))
+    events.post("customer.updated", customer=two_addresses)
+
+
+def test_customers_are_listed_in_pages_that_neither_skip_nor_repeat(runtime, tenant, seller):
+    three_buyers(runtime, tenant)
+    seen, cursor = [], None
+    while True:
+        page = seller.get("/customers", limit=2, cursor=cursor).json()
+        seen += [c["customer_id"] for c in page["items"]]
+        if not (cursor := page["next_cursor"]):
+            break
+    assert len(seen) == 3 == len(set(seen)) and seen == sorted(seen)
+
+
+def test_a_customer_is_found_by_phone_in_national_form_or_by_email(runtime, tenant, seller):
+    three_buyers(runtime, tenant)
+    [by_phone] = seller.get("/customers", phone="(502) 555-0134").json()["items"]
+    assert by_phone["phone"] == "+15025550134" and by_phone["marketing_consent"]["sms"] is True
+    [by_email] = seller.get("/customers", email="cy@EXAMPLE.com").json()["items"]  # normalised as stored
+    assert by_email["email"] == "cy@example.com" and by_email["marketing_consent"]["email"] is False
+    assert seller.get("/customers", phone="+15025550999").json()["items"] == []
+    bad = seller.get("/customers", phone="not a phone")
+    assert bad.status == 400 and content_type(bad).startswith(PROBLEM)
+
+
+def test_one_customer_shows_consent_suppressions_and_order_stats(runtime, tenant, seller, shopify):
+    from tests.support.contacts import BUYER_PHONE, SHOP_NUMBER
+
+    assert (
+        shopify.post("orders/paid", shopify_order(created_at=iso(DAYTIME_UTC), financial_status="paid")).status == 200
+    )
+    runtime.inbound_sms(BUYER_PHONE, SHOP_NUMBER, "STOP")
+    customer = seller.get("/customers/shopify-207119551").json()
+    assert customer["order_count"] == 1 and customer["total_spent"] == 409.94
+    assert customer["suppressed_addresses"] == [BUYER_PHONE]
+    assert "shopify" in " ".join(customer["identities"])
+
+
+def test_the_consent_history_is_the_ledger_with_wording_and_proof(runtime, tenant, seller):
+    three_buyers(runtime, tenant)
+    [ann] = seller.get("/customers", phone="+15025550134").json()["items"]
+    [statement] = seller.get(f"/customers/{ann['customer_id']}/consent/history").json()["items"]
+    assert (statement["channel"], statement["granted"], statement["purpose"]) == ("sms", True, "marketing")
+    assert statement["wording"].startswith("Yes, send me offers")
+    assert statement["proof"]["ip"] == "203.0.113.7"
+
+
+def test_another_tenants_key_gets_404_for_this_tenants_customer(runtime, tenant, seller):
+    three_buyers(runtime, tenant)
+    [ann] = seller.get("/customers", phone="+15025550134").json()["items"]
+    other = SellerApi(runtime, runtime.seed_tenant("other-shop").api_key)
+    for path in (f"/customers/{ann['customer_id']}", f"/customers/{ann['customer_id']}/consent/history"):
+        assert seller.get(path).status == 200
+        response = other.get(path)
+        assert response.status == 404 and content_type(response).startswith(PROBLEM)
+    assert other.get("/customers", phone="+15025550134").json()["items"] == []

@@ -112,3 +112,35 @@ def get_or_none(model: type[M], hash_key: str, range_key: str | None = None, con
         return model.get(hash_key, range_key, consistent_read=consistent_read)
     except model.DoesNotExist:
         return None
+
+
+def query_page(
+    model: type[M],
+    hash_key: str,
+    key_names: tuple[str, str],
+    *,
+    limit: int,
+    after: str | None,
+    range_condition: Any = None,
+    filter_condition: Any = None,
+) -> tuple[list[M], str | None]:
+    """Up to `limit` items of one partition in sort-key order after the sort key `after`, and the
+    sort key to continue after (None at the end). A filter is applied by DynamoDB to the key range,
+    read in pages of `limit` until one is full."""
+    hash_name, range_name = key_names
+
+    def start(key: str | None) -> dict[str, Any] | None:
+        return {hash_name: {"S": hash_key}, range_name: {"S": key}} if key else None
+
+    items: list[M] = []
+    for item in model.query(
+        hash_key, range_condition, filter_condition, last_evaluated_key=start(after), page_size=limit
+    ):
+        items.append(item)
+        if len(items) == limit:
+            break
+    if len(items) < limit:
+        return items, None
+    last = str(getattr(items[-1], range_name))
+    following = model.query(hash_key, range_condition, filter_condition, last_evaluated_key=start(last), page_size=1)
+    return items, last if next(iter(following), None) is not None else None

@@ -4,6 +4,7 @@ Access patterns:
   get / update by (tenant_id, customer_id)     GetItem / UpdateItem  PK tenant_id, SK customer_id
   the customer known by a phone number         Query GSI phone-index (PK phone, SK tenant_id), keys only
   the customer known by an email address       Query GSI email-index (PK email, SK tenant_id), keys only
+  a tenant's customers in id order (seller API) Query PK tenant_id, SK > cursor, Limit
   profile + consent state + ledger entries     TransactWriteItems (state and history never disagree)
 
 Bounded lists on the item: `marketing_sends` keeps the last 7 days; `marketing_pending` holds one
@@ -33,7 +34,7 @@ from pynamodb.models import Model
 from huike.core import clock
 from huike.core.enums import Channel
 from huike.core.events import ConsentData
-from huike.store.base import BoundTable, Change, get_or_none, register, transaction_connection, utc
+from huike.store.base import BoundTable, Change, get_or_none, query_page, register, transaction_connection, utc
 from huike.store.consent import ConsentEntry, consent_entries
 
 MARKETING_HISTORY = timedelta(days=7)
@@ -149,6 +150,11 @@ class ProfileWrite:
 
 def get_customer(tenant_id: str, customer_id: str) -> Customer | None:
     return get_or_none(Customer, tenant_id, customer_id)
+
+
+def customers_page(tenant_id: str, *, limit: int, after: str | None) -> tuple[list[Customer], str | None]:
+    """The tenant's customers in id order (the seller API's list), `limit` at a time."""
+    return query_page(Customer, tenant_id, ("tenant_id", "customer_id"), limit=limit, after=after)
 
 
 def customer_id_by_phone(tenant_id: str, phone: str) -> str | None:

@@ -12,7 +12,6 @@ Access patterns:
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
@@ -20,7 +19,7 @@ from pynamodb.models import Model
 
 from huike.core import keys
 from huike.core.enums import REDECIDABLE_STATUSES, SendStatus
-from huike.store.base import BoundTable, get_or_none, register
+from huike.store.base import BoundTable, get_or_none, query_page, register
 
 
 class MessageIdIndex(GlobalSecondaryIndex["SendRecord"]):
@@ -114,8 +113,7 @@ def ledger_page(
     after: str | None,
 ) -> tuple[list[SendRecord], str | None]:
     """Up to `limit` records in key order after the key `after`, and the key to continue after
-    (None at the end). One flow narrows the key range; the other filters are applied by DynamoDB
-    to the tenant's (or the flow's) key range, read in pages of `limit`."""
+    (None at the end). One flow narrows the key range; the others are filters on it."""
     range_condition = SendRecord.send_key.startswith(keys.flow_send_key_prefix(flow)) if flow else None
     conditions = [
         condition
@@ -129,24 +127,12 @@ def ledger_page(
     filter_condition = None
     for condition in conditions:
         filter_condition = condition if filter_condition is None else filter_condition & condition
-    start = {"tenant_id": {"S": tenant_id}, "send_key": {"S": after}} if after else None
-    results = SendRecord.query(
+    return query_page(
+        SendRecord,
         tenant_id,
-        range_condition,
-        filter_condition,
-        last_evaluated_key=start,
-        page_size=limit,
+        ("tenant_id", "send_key"),
+        limit=limit,
+        after=after,
+        range_condition=range_condition,
+        filter_condition=filter_condition,
     )
-    records: list[SendRecord] = []
-    for record in results:
-        records.append(record)
-        if len(records) == limit:
-            break
-    more = len(records) == limit and _has_more(tenant_id, range_condition, filter_condition, records[-1].send_key)
-    return records, records[-1].send_key if more else None
-
-
-def _has_more(tenant_id: str, range_condition: Any, filter_condition: Any, after: str) -> bool:
-    start = {"tenant_id": {"S": tenant_id}, "send_key": {"S": after}}
-    following = SendRecord.query(tenant_id, range_condition, filter_condition, last_evaluated_key=start, page_size=1)
-    return next(iter(following), None) is not None
