@@ -37,7 +37,7 @@ def customer_detail(tenant_id: str, customer_id: str) -> dict[str, Any]:
 
     customer = store.get_customer(tenant_id, customer_id)
     if customer is None:
-        raise NotFound(f"no customer {customer_id!r}")
+        raise NotFound("no such customer")
     addresses = [a for a in (customer.phone, customer.email) if a]
     suppressed = consent_store.suppressed_among(tenant_id, addresses) if addresses else frozenset()
     interval = customer.mean_order_interval_days
@@ -68,7 +68,7 @@ def consent_history(tenant_id: str, customer_id: str) -> dict[str, Any]:
     from huike.store import customers as store
 
     if store.get_customer(tenant_id, customer_id) is None:
-        raise NotFound(f"no customer {customer_id!r}")
+        raise NotFound("no such customer")
     entries = consent_store.consent_history(tenant_id, customer_id)
     return {
         "items": [

@@ -55,7 +55,8 @@ class Tenant(Model):
 def get_tenant(tenant_id: str) -> TenantConfig:
     item = get_or_none(Tenant, tenant_id)
     if item is None:
-        raise NotFound(f"unknown tenant {tenant_id!r}")
+        # The id is not echoed: a probe learns nothing from the answer but that there is none.
+        raise NotFound("unknown tenant")
     return _config(item)
 
 

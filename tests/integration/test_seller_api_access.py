@@ -1,0 +1,53 @@
+"""Every operation of the committed spec, walked with no key and with another tenant's key: 401,
+and nothing of this tenant's (404 for its resources by id)."""
+
+from __future__ import annotations
+
+import json
+
+from infra.openapi import OUTPUT
+from tests.integration.test_seller_api import three_buyers
+from tests.support.seller import SellerApi
+
+DISTINCT_QUIET_START = "22:15"
+
+
+def seller_operations() -> list[tuple[str, str]]:
+    spec = json.loads(OUTPUT.read_text(encoding="utf-8"))
+    return [
+        (method.upper(), path)
+        for path, operations in spec["paths"].items()
+        if path.startswith("/v1/")
+        for method, operation in operations.items()
+        if [scheme for scheme in operation.get("security", []) if scheme]
+    ]
+
+
+def test_the_walk_covers_every_seller_operation():
+    operations = seller_operations()
+    assert ("GET", "/v1/customers/{customer_id}") in operations and ("PATCH", "/v1/settings") in operations
+    assert len(operations) >= 9
+
+
+def test_every_operation_is_401_without_a_key_and_shows_nothing_of_another_tenant(runtime, tenant):
+    ours = SellerApi(runtime, tenant.api_key)
+    three_buyers(runtime, tenant)
+    assert ours.patch("/settings", {"quiet_hours": {"start": DISTINCT_QUIET_START}}).status == 200
+    [ann] = ours.get("/customers", phone="+15025550134").json()["items"]
+    theirs = SellerApi(runtime, runtime.seed_tenant("other-shop").api_key)
+    values = {"customer_id": ann["customer_id"], "flow": "unpaid_reminder"}
+
+    for method, path in seller_operations():
+        concrete = path.format(**values)[len("/v1") :]
+        body = {} if method in ("PATCH", "POST", "PUT") else None
+        anonymous = SellerApi(runtime, None).request(method, concrete, body)
+        assert anonymous.status == 401, (method, path, anonymous.body)
+        assert anonymous.headers.get("WWW-Authenticate", "").startswith("Bearer"), (method, path)
+
+        foreign = theirs.request(method, concrete, body)
+        if "{customer_id}" in path:
+            assert foreign.status == 404, (method, path, foreign.body)
+        else:
+            assert foreign.status == 200, (method, path, foreign.body)
+        for ours_only in (ann["customer_id"], "+15025550134", DISTINCT_QUIET_START):
+            assert ours_only not in foreign.body, (method, path, ours_only)
