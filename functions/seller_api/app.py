@@ -12,8 +12,9 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
-from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, Field
 
 from huike.core.errors import HuikeError
 
@@ -131,6 +132,61 @@ def get_consent_history(customer_id: str) -> dict[str, Any]:
     return consent_history(tenant_id(), customer_id)
 
 
+# -- suppressions ---------------------------------------------------------------------------------
+suppressions = Router()  # type: ignore[no-untyped-call]
+
+
+@suppressions.get("/suppressions", summary="Addresses never messaged, in address order (paged)", tags=["consent"])
+def list_suppressions(
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> dict[str, Any]:
+    from huike.seller.suppressions import list_suppressions as listed
+
+    return listed(tenant_id(), limit=limit, cursor=cursor).as_dict()
+
+
+class NewSuppression(BaseModel):
+    address: str = Field(min_length=3, max_length=320, description="A phone number or an email address")
+    note: str | None = Field(default=None, max_length=500, description="Why (kept, shown in the list)")
+
+
+@suppressions.post(
+    "/suppressions",
+    summary="Never message this address again (a do-not-contact request made to the shop)",
+    description="Requires an Idempotency-Key header: the same key and body replay the first answer.",
+    tags=["consent"],
+)
+def add_suppression(
+    new: NewSuppression,
+    idempotency_key: Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=255)],
+) -> Response[dict[str, Any]]:
+    from huike.seller.idempotency import once
+    from huike.seller.suppressions import add_suppression as added
+
+    caller = app.context["caller"]
+    body = new.model_dump()
+    entry = once(
+        caller.tenant_id,
+        idempotency_key,
+        "add-suppression",
+        body,
+        lambda: added(caller.tenant_id, new.address, new.note, caller.key_id),
+        app.lambda_context,
+    )
+    return Response(status_code=201, content_type="application/json", body=entry)
+
+
+@suppressions.delete("/suppressions/<address>", summary="Lift a suppression", tags=["consent"])
+def delete_suppression(address: str) -> Response[str]:
+    from urllib.parse import unquote
+
+    from huike.seller.suppressions import lift_suppression
+
+    lift_suppression(tenant_id(), unquote(address))
+    return Response(status_code=204, body="")
+
+
 # -- the send log ---------------------------------------------------------------------------------
 sends = Router()  # type: ignore[no-untyped-call]
 
@@ -180,6 +236,7 @@ app.include_router(settings, prefix="/v1")
 app.include_router(flows, prefix="/v1")
 app.include_router(sends, prefix="/v1")
 app.include_router(customers, prefix="/v1")
+app.include_router(suppressions, prefix="/v1")
 app.enable_swagger(
     path="/v1/docs",
     title=TITLE,

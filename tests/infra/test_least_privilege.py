@@ -96,6 +96,10 @@ def a_seller_reads_and_changes_settings_and_flows_and_reads_the_send_log(runtime
     three_buyers(runtime, tenant)
     listed = seller.get("/customers").json()["items"]
     assert seller.get("/customers", phone="+15025550134").json()["items"]
+    assert seller.post("/suppressions", {"address": "ann@example.com"}, "lp-1").status == 201
+    assert seller.post("/suppressions", {"address": "not an address"}, "lp-2").status == 400
+    assert seller.get("/suppressions").json()["items"]
+    assert seller.delete("/suppressions/ann@example.com").status == 204
     for customer in listed:  # one with a phone only (GetItem), one with two addresses (BatchGetItem)
         assert seller.get(f"/customers/{customer['customer_id']}").status == 200
         assert seller.get(f"/customers/{customer['customer_id']}/consent/history").status == 200

@@ -242,3 +242,52 @@ def test_another_tenants_key_gets_404_for_this_tenants_customer(runtime, tenant,
         response = other.get(path)
         assert response.status == 404 and content_type(response).startswith(PROBLEM)
     assert other.get("/customers", phone="+15025550134").json()["items"] == []
+
+
+# -- suppressions, and Idempotency-Key on POST ------------------------------------------------------------
+def test_a_seller_suppression_stops_marketing_and_lifting_it_restores_it(runtime, tenant, seller):
+    from urllib.parse import quote
+
+    from tests.flows.test_marketing_flows import Events
+
+    added = seller.post("/suppressions", {"address": "(502) 555-0134", "note": "asked by phone"}, "sup-1")
+    assert added.status == 201, added.body
+    assert (added.json()["address"], added.json()["reason"], added.json()["note"]) == (
+        "+15025550134",
+        "seller",
+        "asked by phone",
+    )
+    events = Events(runtime, tenant)
+    events.cart()
+    runtime.advance(seconds=2 * 3600)
+    [entry] = seller.get("/sends", flow="cart_abandonment").json()["items"]
+    assert (entry["status"], entry["reason"]) == ("skipped", "suppressed")
+
+    assert [s["address"] for s in seller.get("/suppressions").json()["items"]] == ["+15025550134"]
+    assert seller.delete(f"/suppressions/{quote('+15025550134')}").status == 204
+    assert seller.get("/suppressions").json()["items"] == []
+    assert seller.delete(f"/suppressions/{quote('+15025550134')}").status == 404
+
+
+def test_a_post_needs_an_idempotency_key_and_a_replay_has_one_effect(seller):
+    body = {"address": "ann@example.com"}
+    missing = seller.post("/suppressions", body, None)
+    assert missing.status in (400, 422) and content_type(missing).startswith(PROBLEM)
+
+    first = seller.post("/suppressions", body, "key-1")
+    replay = seller.post("/suppressions", body, "key-1")
+    assert (first.status, replay.status) == (201, 201)
+    assert replay.json() == first.json()
+    assert len(seller.get("/suppressions").json()["items"]) == 1
+
+    reused = seller.post("/suppressions", {"address": "bob@example.com"}, "key-1")
+    assert reused.status == 422 and content_type(reused).startswith(PROBLEM)
+    assert [s["address"] for s in seller.get("/suppressions").json()["items"]] == ["ann@example.com"]
+
+
+def test_an_address_that_is_neither_phone_nor_email_is_400_and_stores_nothing(seller):
+    response = seller.post("/suppressions", {"address": "not an address"}, "key-bad")
+    assert response.status == 400 and content_type(response).startswith(PROBLEM)
+    assert seller.get("/suppressions").json()["items"] == []
+    # The key was not spent on a failure: the corrected request goes through with it.
+    assert seller.post("/suppressions", {"address": "ann@example.com"}, "key-bad").status == 201

@@ -4,12 +4,15 @@ and nothing of this tenant's (404 for its resources by id)."""
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 
 from infra.openapi import OUTPUT
 from tests.integration.test_seller_api import three_buyers
 from tests.support.seller import SellerApi
 
 DISTINCT_QUIET_START = "22:15"
+# Path parameters naming a tenant's own resource ({flow} names one of Huike's flows, every tenant's).
+OUR_RESOURCE_IDS = ("customer_id", "address")
 
 
 def seller_operations() -> list[tuple[str, str]]:
@@ -34,20 +37,25 @@ def test_every_operation_is_401_without_a_key_and_shows_nothing_of_another_tenan
     three_buyers(runtime, tenant)
     assert ours.patch("/settings", {"quiet_hours": {"start": DISTINCT_QUIET_START}}).status == 200
     [ann] = ours.get("/customers", phone="+15025550134").json()["items"]
+    assert ours.post("/suppressions", {"address": "+15025550134"}, "ours-1").status == 201
     theirs = SellerApi(runtime, runtime.seed_tenant("other-shop").api_key)
-    values = {"customer_id": ann["customer_id"], "flow": "unpaid_reminder"}
+    values = {"customer_id": ann["customer_id"], "flow": "unpaid_reminder", "address": quote("+15025550134")}
 
     for method, path in seller_operations():
         concrete = path.format(**values)[len("/v1") :]
-        body = {} if method in ("PATCH", "POST", "PUT") else None
-        anonymous = SellerApi(runtime, None).request(method, concrete, body)
+        body = {"address": "theirs@example.com"} if method == "POST" else {} if method in ("PATCH", "PUT") else None
+        headers = {"Idempotency-Key": f"walk-{method}-{path}"}
+        anonymous = SellerApi(runtime, None).request(method, concrete, body, headers)
         assert anonymous.status == 401, (method, path, anonymous.body)
         assert anonymous.headers.get("WWW-Authenticate", "").startswith("Bearer"), (method, path)
 
-        foreign = theirs.request(method, concrete, body)
-        if "{customer_id}" in path:
+        foreign = theirs.request(method, concrete, body, headers)
+        if any(f"{{{name}}}" in path for name in OUR_RESOURCE_IDS):  # one of our resources, by id
             assert foreign.status == 404, (method, path, foreign.body)
-        else:
-            assert foreign.status == 200, (method, path, foreign.body)
+            continue
+        assert foreign.status in (200, 201), (method, path, foreign.body)
+        if method == "POST":  # their own new resource: it echoes what they sent, nothing else
+            assert ann["customer_id"] not in foreign.body and DISTINCT_QUIET_START not in foreign.body
+            continue
         for ours_only in (ann["customer_id"], "+15025550134", DISTINCT_QUIET_START):
             assert ours_only not in foreign.body, (method, path, ours_only)

@@ -14,8 +14,10 @@ class SellerApi:
         self.runtime = runtime
         self.api_key = api_key
 
-    def request(self, method: str, path: str, body: Any = None, **query: Any) -> ApiResponse:
-        headers = {"Content-Type": "application/json"}
+    def request(
+        self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None, **query: Any
+    ) -> ApiResponse:
+        headers = {"Content-Type": "application/json", **(headers or {})}
         if self.api_key is not None:
             headers["Authorization"] = f"Bearer {self.api_key}"
         payload = json.dumps(body) if body is not None else ""
@@ -27,3 +29,10 @@ class SellerApi:
 
     def patch(self, path: str, body: Any) -> ApiResponse:
         return self.request("PATCH", path, body)
+
+    def post(self, path: str, body: Any, idempotency_key: str | None) -> ApiResponse:
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key is not None else {}
+        return self.request("POST", path, body, headers)
+
+    def delete(self, path: str) -> ApiResponse:
+        return self.request("DELETE", path)

@@ -113,6 +113,7 @@ class SuppressionReason(StrEnum):
     STOP = "stop"
     BOUNCE = "bounce"
     COMPLAINT = "complaint"
+    SELLER = "seller"  # added by the seller (API): a do-not-contact request made to the shop
 
 
 class OrderStatus(StrEnum):

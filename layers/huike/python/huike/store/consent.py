@@ -27,7 +27,7 @@ from pynamodb.models import Model
 from huike.core import clock, keys
 from huike.core.enums import Purpose
 from huike.core.events import ConsentData
-from huike.store.base import BoundTable, get_or_none, register, utc
+from huike.store.base import BoundTable, get_or_none, query_page, register, utc
 
 
 @register
@@ -128,3 +128,8 @@ def suppress(tenant_id: str, address: str, reason: str, source: str, detail: str
 
 def unsuppress(tenant_id: str, address: str) -> None:
     Suppression(tenant_id, address.lower()).delete()
+
+
+def suppressions_page(tenant_id: str, *, limit: int, after: str | None) -> tuple[list[Suppression], str | None]:
+    """The tenant's suppression list in address order (the seller API), `limit` at a time."""
+    return query_page(Suppression, tenant_id, ("tenant_id", "address"), limit=limit, after=after)
