@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from benchmarks import cold_imports, cost, flows, per_event
+from benchmarks import cold_imports, cost, flows, per_event, seller_api
 from benchmarks.calls import Recorder
 from benchmarks.deliveries import Webhooks
 from infra.local.runtime import LocalRuntime
@@ -51,12 +51,20 @@ def main() -> None:
     finally:
         runtime.stop()
 
+    runtime, webhooks = started(DAYTIME_UTC)
+    try:
+        with Recorder(runtime) as recorder:
+            pages = seller_api.measure(runtime, webhooks.tenant, recorder)
+    finally:
+        runtime.stop()
+
     per_event.print_webhook_path(measured)
     per_event.print_stream_consumer(measured)
     flows.print_transitions(results)
     flows.print_story(results.story)
     cold_imports.print_ratios(*cold_imports.measure(base_env))
     cost.print_cost(usage)
+    seller_api.print_figures(pages)
 
 
 if __name__ == "__main__":
