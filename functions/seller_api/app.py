@@ -61,7 +61,7 @@ def get_settings() -> dict[str, Any]:
 def patch_settings(patch: Annotated[dict[str, Any], Body(embed=False)]) -> dict[str, Any]:
     from huike.seller.settings import change_settings
 
-    return change_settings(tenant_id(), patch)
+    return change_settings(tenant_id(), patch, app.context["caller"].key_id)
 
 
 # -- flows --------------------------------------------------------------------------------------
@@ -91,7 +91,17 @@ def get_flow(flow: str) -> dict[str, Any]:
 def patch_flow(flow: str, patch: Annotated[dict[str, Any], Body(embed=False)]) -> dict[str, Any]:
     from huike.seller.settings import change_flow
 
-    return change_flow(tenant_id(), flow, patch)
+    return change_flow(tenant_id(), flow, patch, app.context["caller"].key_id)
+
+
+@flows.get("/changes", summary="Changes to settings and flows: who (API key), when, before and after", tags=["flows"])
+def get_changes(
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> dict[str, Any]:
+    from huike.seller.settings import change_log
+
+    return change_log(tenant_id(), limit=limit, cursor=cursor).as_dict()
 
 
 # -- customers ----------------------------------------------------------------------------------

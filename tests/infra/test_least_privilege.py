@@ -93,6 +93,7 @@ def a_seller_reads_and_changes_settings_and_flows_and_reads_the_send_log(runtime
     assert seller.patch("/settings", {"quiet_hours": {"start": "22:00"}}).status == 200
     assert seller.patch("/flows/unpaid_reminder", {"delay_minutes": 30}).status == 200
     assert seller.get("/sends", flow="unpaid_reminder").status == 200
+    assert seller.get("/changes").json()["items"]
     three_buyers(runtime, tenant)
     listed = seller.get("/customers").json()["items"]
     assert seller.get("/customers", phone="+15025550134").json()["items"]

@@ -291,3 +291,22 @@ def test_an_address_that_is_neither_phone_nor_email_is_400_and_stores_nothing(se
     assert seller.get("/suppressions").json()["items"] == []
     # The key was not spent on a failure: the corrected request goes through with it.
     assert seller.post("/suppressions", {"address": "ann@example.com"}, "key-bad").status == 201
+
+
+def test_a_change_is_recorded_with_who_when_before_and_after(runtime, seller):
+    [key] = list(ApiKey.tenant_index.query("demo"))
+    assert seller.patch("/flows/unpaid_reminder", {"delay_minutes": 45}).status == 200
+    assert seller.patch("/flows/unpaid_reminder", {"delay_minutes": 45}).status == 200  # no change
+    assert seller.patch("/flows/unpaid_reminder", {"delay_minutes": "soon"}).status == 422  # refused
+    assert seller.patch("/settings", {"quiet_hours": {"start": "22:00"}}).status == 200
+
+    flow_change, settings_change = seller.get("/changes").json()["items"]
+    assert (flow_change["action"], flow_change["flow"], flow_change["actor"]) == (
+        "flow.update",
+        "unpaid_reminder",
+        key.key_id,
+    )
+    assert (flow_change["before"]["delay_minutes"], flow_change["after"]["delay_minutes"]) == (30, 45)
+    assert flow_change["at"].startswith(iso(runtime.clock.now())[:16])  # when: the virtual clock's minute
+    assert settings_change["action"] == "settings.update" and settings_change["flow"] is None
+    assert settings_change["after"]["quiet_hours"]["start"] == "22:00:00"

@@ -23,6 +23,7 @@ TABLES = {
     "SUPPRESSIONS_TABLE": "su",
     "CONSENT_LEDGER_TABLE": "cl",
     "API_KEYS_TABLE": "keys",
+    "AUDIT_TABLE": "audit",
 }
 
 

@@ -99,6 +99,11 @@ def consent_history_prefix(customer_id: str) -> str:
 
 
 # -- webhook deliveries and executions -------------------------------------------------------
+def change_id(at_iso: str, unique: str) -> str:
+    """A seller's change to settings or flows, sorted by time."""
+    return f"{at_iso}{_SEPARATOR}{unique}"
+
+
 def delivery_key(tenant_id: str, source: str, delivery_id: str) -> str:
     """The idempotency key of one platform delivery."""
     return f"{tenant_id}:{source}:{delivery_id}"

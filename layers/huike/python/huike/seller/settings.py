@@ -8,8 +8,10 @@ from typing import Any
 
 from huike.config.flows import SETTINGS_MODELS, FlowsConfig
 from huike.config.tenant import TenantSettings
+from huike.core import clock
 from huike.core.enums import FlowName
 from huike.core.errors import NotFound
+from huike.seller.paging import Page, decode_cursor, encode_cursor
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
@@ -31,13 +33,20 @@ def read_settings(tenant_id: str) -> dict[str, Any]:
     return get_tenant(tenant_id).settings.model_dump(mode="json")
 
 
-def change_settings(tenant_id: str, patch: dict[str, Any]) -> dict[str, Any]:
-    """Raises pydantic.ValidationError (422 with field paths); nothing is stored then."""
+def change_settings(tenant_id: str, patch: dict[str, Any], actor: str) -> dict[str, Any]:
+    """Raises pydantic.ValidationError (422 with field paths); nothing is stored then. A change is
+    recorded (who, when, before, after) in the same transaction; a patch that changes nothing is
+    not a change."""
+    from huike.store.audit import new_change
     from huike.store.tenants import get_tenant, update_settings
 
     current = get_tenant(tenant_id).settings.model_dump(mode="json")
     typed = TenantSettings.model_validate(merge_patch(current, patch))
-    return update_settings(tenant_id, typed).settings.model_dump(mode="json")
+    after = typed.model_dump(mode="json")
+    if after == current:
+        return current
+    change = new_change(tenant_id, actor, "settings.update", None, current, after)
+    return update_settings(tenant_id, typed, change).settings.model_dump(mode="json")
 
 
 def read_flows(tenant_id: str) -> dict[str, dict[str, Any]]:
@@ -53,8 +62,10 @@ def read_flow(tenant_id: str, flow: str) -> dict[str, Any]:
     return _flow_view(_known(flow), get_tenant(tenant_id).flows)
 
 
-def change_flow(tenant_id: str, flow: str, patch: dict[str, Any]) -> dict[str, Any]:
-    """Only what the seller sets is stored (new Huike defaults still reach the rest)."""
+def change_flow(tenant_id: str, flow: str, patch: dict[str, Any], actor: str) -> dict[str, Any]:
+    """Only what the seller sets is stored (new Huike defaults still reach the rest). The change
+    is recorded with the flow's effective settings before and after."""
+    from huike.store.audit import new_change
     from huike.store.tenants import Tenant, update_flows
 
     name = _known(flow)
@@ -62,7 +73,33 @@ def change_flow(tenant_id: str, flow: str, patch: dict[str, Any]) -> dict[str, A
     overrides = dict(stored)
     overrides[name] = merge_patch(stored.get(name) or {}, patch)
     SETTINGS_MODELS[FlowName(name)].model_validate(overrides[name])  # field paths relative to the flow
-    return _flow_view(name, update_flows(tenant_id, overrides).flows)
+    before = _flow_view(name, FlowsConfig.loaded(stored))
+    after = _flow_view(name, FlowsConfig.validated(overrides))
+    if after == before:
+        return before
+    change = new_change(tenant_id, actor, "flow.update", name, before, after)
+    return _flow_view(name, update_flows(tenant_id, overrides, change).flows)
+
+
+def change_log(tenant_id: str, *, limit: int = 50, cursor: str | None = None) -> Page:
+    """The tenant's changes to settings and flows, oldest first."""
+    from huike.store.audit import changes_page
+
+    after = decode_cursor(cursor, "change_id") if cursor else None
+    records, last = changes_page(tenant_id, limit=limit, after=after)
+    items = [
+        {
+            "change_id": r.change_id,
+            "at": clock.to_iso(r.at),
+            "actor": r.actor,
+            "action": r.action,
+            "flow": r.target,
+            "before": r.before,
+            "after": r.after,
+        }
+        for r in records
+    ]
+    return Page(items=items, next_cursor=encode_cursor({"change_id": last}) if last else None)
 
 
 def _known(flow: str) -> str:

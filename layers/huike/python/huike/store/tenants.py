@@ -4,7 +4,8 @@ Access patterns:
   get by tenant_id                                GetItem   PK tenant_id
   by SMS origination number (inbound replies)     Query     GSI sms_number-index (PK sms_number)
   create, never overwriting                       PutItem   condition attribute_not_exists
-  settings or flow overrides replaced             UpdateItem condition attribute_exists
+  settings or flow overrides replaced             UpdateItem condition attribute_exists (in one
+                                                  TransactWriteItems with the change's audit record)
 
 The item holds the settings (TenantSettings) and flow overrides as validated JSON; `sms_number`
 is copied out of the settings to a top-level attribute because the index needs it there.
@@ -25,7 +26,7 @@ from huike.config.tenant import TenantConfig, TenantSettings
 from huike.config.validation import load_lenient
 from huike.core import clock
 from huike.core.errors import NotFound
-from huike.store.base import BoundTable, get_or_none, register
+from huike.store.base import BoundTable, get_or_none, register, transaction_connection
 
 
 class SmsNumberIndex(GlobalSecondaryIndex["Tenant"]):
@@ -96,22 +97,32 @@ def create_tenant(
     return _config(item)
 
 
-def update_settings(tenant_id: str, settings: TenantSettings) -> TenantConfig:
-    """Replace a tenant's settings (already validated); the SMS number index follows."""
-    item = Tenant(tenant_id)
+def update_settings(tenant_id: str, settings: TenantSettings, change: Any = None) -> TenantConfig:
+    """Replace a tenant's settings (already validated), with the change's audit record in the same
+    transaction when there is one; the SMS number index follows."""
     actions: list[Any] = [Tenant.settings.set(settings.model_dump(mode="json", exclude_defaults=True))]
     number = settings.sender.sms_number
     actions.append(Tenant.sms_number.set(number) if number else Tenant.sms_number.remove())
-    item.update(actions=actions, condition=Tenant.tenant_id.exists())
-    return _config(item)
+    return _update(tenant_id, actions, change)
 
 
-def update_flows(tenant_id: str, overrides: Mapping[str, Any]) -> TenantConfig:
-    """Replace a tenant's flow overrides (validated here too)."""
+def update_flows(tenant_id: str, overrides: Mapping[str, Any], change: Any = None) -> TenantConfig:
+    """Replace a tenant's flow overrides (validated here too), with the change's audit record."""
     FlowsConfig.validated(dict(overrides))
+    return _update(tenant_id, [Tenant.flows.set(dict(overrides))], change)
+
+
+def _update(tenant_id: str, actions: list[Any], change: Any) -> TenantConfig:
     item = Tenant(tenant_id)
-    item.update(actions=[Tenant.flows.set(dict(overrides))], condition=Tenant.tenant_id.exists())
-    return _config(item)
+    if change is None:
+        item.update(actions=actions, condition=Tenant.tenant_id.exists())
+        return _config(item)
+    from pynamodb.transactions import TransactWrite
+
+    with TransactWrite(connection=transaction_connection()) as transaction:
+        transaction.update(item, actions=actions, condition=Tenant.tenant_id.exists())
+        transaction.save(change)
+    return get_tenant(tenant_id)
 
 
 def _config(item: Tenant) -> TenantConfig:
