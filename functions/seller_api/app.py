@@ -23,6 +23,29 @@ app = APIGatewayRestResolver(enable_validation=True)
 PUBLIC_PATHS = {"/v1/openapi.json", "/v1/docs"}
 PROBLEM = "application/problem+json"
 TITLE = "Huike seller API"
+_PROBLEM_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {"type": "object", "properties": {"field": {"type": "string"}, "message": {"type": "string"}}},
+        },
+    },
+    "required": ["type", "title", "status", "detail"],
+}
+_PROBLEM = {"content": {PROBLEM: {"schema": _PROBLEM_SCHEMA}}}
+# What every authenticated operation may answer: its result, or an RFC 9457 problem.
+ERRORS: dict[int, Any] = {
+    200: {"description": "OK"},
+    400: {"description": "Bad request (a cursor or value this API does not accept)", **_PROBLEM},
+    401: {"description": "No valid API key (WWW-Authenticate: Bearer)", **_PROBLEM},
+    404: {"description": "No such resource for this tenant", **_PROBLEM},
+    422: {"description": "Invalid input: `errors` lists each field and why", **_PROBLEM},
+}
 
 
 def problem(status: int, title: str, detail: str, **extra: Any) -> Response[str]:
@@ -50,14 +73,16 @@ def tenant_id() -> str:
 settings = Router()  # type: ignore[no-untyped-call]
 
 
-@settings.get("/settings", summary="The tenant's settings", tags=["settings"])
+@settings.get("/settings", summary="The tenant's settings", tags=["settings"], responses=ERRORS)
 def get_settings() -> dict[str, Any]:
     from huike.seller.settings import read_settings
 
     return read_settings(tenant_id())
 
 
-@settings.patch("/settings", summary="Change settings (JSON merge patch; null removes)", tags=["settings"])
+@settings.patch(
+    "/settings", summary="Change settings (JSON merge patch; null removes)", tags=["settings"], responses=ERRORS
+)
 def patch_settings(patch: Annotated[dict[str, Any], Body(embed=False)]) -> dict[str, Any]:
     from huike.seller.settings import change_settings
 
@@ -68,14 +93,19 @@ def patch_settings(patch: Annotated[dict[str, Any], Body(embed=False)]) -> dict[
 flows = Router()  # type: ignore[no-untyped-call]
 
 
-@flows.get("/flows", summary="Every flow's settings (Huike's defaults with the tenant's changes)", tags=["flows"])
+@flows.get(
+    "/flows",
+    summary="Every flow's settings (Huike's defaults with the tenant's changes)",
+    tags=["flows"],
+    responses=ERRORS,
+)
 def get_flows() -> dict[str, Any]:
     from huike.seller.settings import read_flows
 
     return {"items": list(read_flows(tenant_id()).values())}
 
 
-@flows.get("/flows/<flow>", summary="One flow's settings", tags=["flows"])
+@flows.get("/flows/<flow>", summary="One flow's settings", tags=["flows"], responses=ERRORS)
 def get_flow(flow: str) -> dict[str, Any]:
     from huike.seller.settings import read_flow
 
@@ -87,6 +117,7 @@ def get_flow(flow: str) -> dict[str, Any]:
     summary="Change a flow (JSON merge patch): enabled, delays, channels, priority, coupon, links, templates",
     description="Executions that wake after the change use it: flows read their settings when they send.",
     tags=["flows"],
+    responses=ERRORS,
 )
 def patch_flow(flow: str, patch: Annotated[dict[str, Any], Body(embed=False)]) -> dict[str, Any]:
     from huike.seller.settings import change_flow
@@ -94,7 +125,12 @@ def patch_flow(flow: str, patch: Annotated[dict[str, Any], Body(embed=False)]) -
     return change_flow(tenant_id(), flow, patch, app.context["caller"].key_id)
 
 
-@flows.get("/changes", summary="Changes to settings and flows: who (API key), when, before and after", tags=["flows"])
+@flows.get(
+    "/changes",
+    summary="Changes to settings and flows: who (API key), when, before and after",
+    tags=["flows"],
+    responses=ERRORS,
+)
 def get_changes(
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
@@ -108,7 +144,12 @@ def get_changes(
 customers = Router()  # type: ignore[no-untyped-call]
 
 
-@customers.get("/customers", summary="Customers: one by phone or email, or all in id order (paged)", tags=["customers"])
+@customers.get(
+    "/customers",
+    summary="Customers: one by phone or email, or all in id order (paged)",
+    tags=["customers"],
+    responses=ERRORS,
+)
 def list_customers(
     phone: Annotated[str | None, Query(max_length=50, description="E.164, or national for the shop's country")] = None,
     email: Annotated[str | None, Query(max_length=320)] = None,
@@ -124,6 +165,7 @@ def list_customers(
     "/customers/<customer_id>",
     summary="One customer: profile, identities, order stats, consent per channel, suppressions",
     tags=["customers"],
+    responses=ERRORS,
 )
 def get_customer(customer_id: str) -> dict[str, Any]:
     from huike.seller.customers import customer_detail
@@ -135,6 +177,7 @@ def get_customer(customer_id: str) -> dict[str, Any]:
     "/customers/<customer_id>/consent/history",
     summary="The customer's consent statements, oldest first (the append-only ledger)",
     tags=["consent"],
+    responses=ERRORS,
 )
 def get_consent_history(customer_id: str) -> dict[str, Any]:
     from huike.seller.customers import consent_history
@@ -146,7 +189,9 @@ def get_consent_history(customer_id: str) -> dict[str, Any]:
 suppressions = Router()  # type: ignore[no-untyped-call]
 
 
-@suppressions.get("/suppressions", summary="Addresses never messaged, in address order (paged)", tags=["consent"])
+@suppressions.get(
+    "/suppressions", summary="Addresses never messaged, in address order (paged)", tags=["consent"], responses=ERRORS
+)
 def list_suppressions(
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
@@ -166,6 +211,7 @@ class NewSuppression(BaseModel):
     summary="Never message this address again (a do-not-contact request made to the shop)",
     description="Requires an Idempotency-Key header: the same key and body replay the first answer.",
     tags=["consent"],
+    responses={**ERRORS, 201: {"description": "The suppression as stored (a replay returns it again)"}},
 )
 def add_suppression(
     new: NewSuppression,
@@ -187,7 +233,12 @@ def add_suppression(
     return Response(status_code=201, content_type="application/json", body=entry)
 
 
-@suppressions.delete("/suppressions/<address>", summary="Lift a suppression", tags=["consent"])
+@suppressions.delete(
+    "/suppressions/<address>",
+    summary="Lift a suppression",
+    tags=["consent"],
+    responses={**ERRORS, 204: {"description": "Lifted"}},
+)
 def delete_suppression(address: str) -> Response[str]:
     from urllib.parse import unquote
 
@@ -201,7 +252,7 @@ def delete_suppression(address: str) -> Response[str]:
 sends = Router()  # type: ignore[no-untyped-call]
 
 
-@sends.get("/sends", summary="The send log: every decision, with its reason", tags=["sends"])
+@sends.get("/sends", summary="The send log: every decision, with its reason", tags=["sends"], responses=ERRORS)
 def get_sends(
     flow: Annotated[str | None, Query(max_length=64)] = None,
     status: Annotated[str | None, Query(max_length=16, description="sent, skipped, deferred, failed...")] = None,
@@ -257,6 +308,11 @@ app.enable_swagger(
 
 
 # -- errors ------------------------------------------------------------------------------------------
+@app.not_found
+def no_such_route(_: Exception) -> Response[str]:
+    return problem(404, "Not found", "no such resource")
+
+
 @app.exception_handler(HuikeError)  # type: ignore[untyped-decorator]
 def domain_error(error: HuikeError) -> Response[str]:
     titles = {400: "Bad request", 401: "Unauthorized", 404: "Not found", 422: "Unprocessable content"}
