@@ -184,3 +184,25 @@ def test_a_buyer_without_a_textable_phone_is_reminded_by_email(runtime, shopify)
     assert (message["channel"], message["to"]) == ("email", "bob.norman@example.com")
     assert message["subject"] == "Your order #1001 is waiting for payment"
     assert "https://demo-store.example/" in message["body"]
+
+
+def test_the_reminder_is_texted_from_the_shops_origination_number(runtime, shopify):
+    published: list[dict] = []
+
+    def watch() -> None:
+        from huike.aws.clients import client
+
+        def record(params: dict, **_: object) -> None:
+            published.append(params)
+
+        client("sns").meta.events.register("provide-client-params.sns.Publish", record)
+
+    runtime.lambdas.in_container("FlowTaskFunction", watch)
+    assert shopify.post("orders/create", shopify_order(created_at=iso(DAYTIME_UTC))).status == 200
+    runtime.advance(seconds=31 * 60)
+
+    [params] = published
+    assert params["PhoneNumber"] == BUYER_PHONE
+    # seed_tenant's number, where STOP and START replies come back
+    assert params["MessageAttributes"]["AWS.MM.SMS.OriginationNumber"]["StringValue"] == "+18335550100"
+    assert params["MessageAttributes"]["AWS.SNS.SMS.SMSType"]["StringValue"] == "Transactional"

@@ -246,7 +246,7 @@ def _deliver(request: SendRequest, route: policy.Route, body: str, subject: str,
     if route.channel is Channel.SMS:
         from huike.aws.sms import publish_sms
 
-        return publish_sms(route.recipient, body, transactional=not marketing)
+        return publish_sms(route.recipient, body, transactional=not marketing, origination_number=sender.sms_number)
     if route.channel is Channel.MMS:
         from huike.aws.mms import send_media_message
 
