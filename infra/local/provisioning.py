@@ -115,7 +115,7 @@ def seed_tenant(
     if credentials is None or credentials.tenant_id != tenant_id:
         credentials = TenantCredentials(
             tenant_id=tenant_id,
-            api_key=f"hk_{secrets.token_urlsafe(24)}",
+            api_key=f"hk_live_{secrets.token_urlsafe(32)}",  # the seller API key format (huike.store.api_keys)
             webhook_secrets={kind: secrets.token_hex(24) for kind in WEBHOOK_SOURCES},
         )
     sender_email = f"shop@{tenant_id}.example.com"

@@ -43,6 +43,7 @@ def test_a_revoked_key_is_401(runtime, tenant, seller):
 def test_keys_are_stored_only_as_hashes_and_their_last_use_is_kept(runtime, tenant, seller):
     assert seller.get("/settings").status == 200
     [key] = list(ApiKey.tenant_index.query("demo"))
+    assert tenant.api_key.startswith("hk_live_")  # the key `make local` prints has the API's format
     assert key.key_hash == hash_secret(tenant.api_key) and tenant.api_key not in key.key_id
     assert key.last_used_at is not None
 
