@@ -173,6 +173,18 @@ def get_customer(customer_id: str) -> dict[str, Any]:
     return customer_detail(tenant_id(), customer_id)
 
 
+@customers.patch(
+    "/customers/<customer_id>",
+    summary="Correct a customer's name, locale or time zone (JSON merge patch; null clears)",
+    tags=["customers"],
+    responses=ERRORS,
+)
+def patch_customer(customer_id: str, patch: Annotated[dict[str, Any], Body(embed=False)]) -> dict[str, Any]:
+    from huike.seller.customers import change_customer
+
+    return change_customer(tenant_id(), customer_id, patch)
+
+
 @customers.get(
     "/customers/<customer_id>/consent/history",
     summary="The customer's consent statements, oldest first (the append-only ledger)",

@@ -103,6 +103,7 @@ def a_seller_reads_and_changes_settings_and_flows_and_reads_the_send_log(runtime
     assert seller.delete("/suppressions/ann@example.com").status == 204
     for customer in listed:  # one with a phone only (GetItem), one with two addresses (BatchGetItem)
         assert seller.get(f"/customers/{customer['customer_id']}").status == 200
+        assert seller.patch(f"/customers/{customer['customer_id']}", {"last_name": "Lee"}).status == 200
         assert seller.get(f"/customers/{customer['customer_id']}/consent/history").status == 200
 
 

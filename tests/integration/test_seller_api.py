@@ -311,3 +311,29 @@ def test_a_change_is_recorded_with_who_when_before_and_after(runtime, seller):
     assert flow_change["at"].startswith(iso(runtime.clock.now())[:16])  # when: the virtual clock's minute
     assert settings_change["action"] == "settings.update" and settings_change["flow"] is None
     assert settings_change["after"]["quiet_hours"]["start"] == "22:00:00"
+
+
+def test_a_seller_corrects_a_customers_name_and_time_zone_and_clears_the_locale(runtime, tenant, seller):
+    three_buyers(runtime, tenant)
+    [ann] = seller.get("/customers", phone="+15025550134").json()["items"]
+    path = f"/customers/{ann['customer_id']}"
+    changed = seller.patch(path, {"last_name": "Lee", "timezone": "America/Chicago", "locale": None})
+    assert changed.status == 200, changed.body
+    assert (changed.json()["last_name"], changed.json()["timezone"], changed.json()["locale"]) == (
+        "Lee",
+        "America/Chicago",
+        None,
+    )
+    assert seller.get(path).json() == changed.json()
+
+
+def test_an_invalid_customer_correction_is_422_and_changes_nothing(runtime, tenant, seller):
+    three_buyers(runtime, tenant)
+    [ann] = seller.get("/customers", phone="+15025550134").json()["items"]
+    path = f"/customers/{ann['customer_id']}"
+    before = seller.get(path).json()
+    response = seller.patch(path, {"timezone": "Mars/Olympus", "phone": "+15025550199"})
+    assert response.status == 422 and content_type(response).startswith(PROBLEM)
+    assert {e["field"] for e in response.json()["errors"]} == {"timezone", "phone"}
+    assert seller.get(path).json() == before
+    assert seller.patch("/customers/shopify-nobody", {"last_name": "Lee"}).status == 404

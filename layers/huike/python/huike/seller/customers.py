@@ -7,9 +7,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from huike.config.tenant import Locale
 from huike.core import clock
 from huike.core.enums import Channel
 from huike.core.errors import BadRequest, NotFound
+from huike.core.zones import zone
 from huike.seller.paging import Page, decode_cursor, encode_cursor
 
 
@@ -61,6 +65,34 @@ def customer_detail(tenant_id: str, customer_id: str) -> dict[str, Any]:
         "suppressed_addresses": sorted(suppressed),
         "pending_marketing": [entry.key for entry in customer.marketing_pending or []],
     }
+
+
+class CustomerPatch(BaseModel):
+    """What a seller may correct on a profile (JSON merge patch: null clears a field)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    first_name: str | None = Field(default=None, min_length=1, max_length=100)
+    last_name: str | None = Field(default=None, min_length=1, max_length=100)
+    locale: Locale | None = None
+    timezone: str | None = Field(default=None, max_length=64, description="IANA zone, for quiet hours")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None and zone(value) is None:
+            raise ValueError(f"unknown time zone {value!r}")
+        return value
+
+
+def change_customer(tenant_id: str, customer_id: str, patch: dict[str, Any]) -> dict[str, Any]:
+    """Raises pydantic.ValidationError (422 with field paths) or NotFound; nothing changes then."""
+    from huike.store import customers as store
+
+    CustomerPatch.model_validate(patch)
+    if not store.update_profile_fields(tenant_id, customer_id, patch):
+        raise NotFound("no such customer")
+    return customer_detail(tenant_id, customer_id)
 
 
 def consent_history(tenant_id: str, customer_id: str) -> dict[str, Any]:

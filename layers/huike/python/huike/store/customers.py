@@ -13,6 +13,7 @@ entry per scheduled marketing send and is released when it is sent or passed ove
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -150,6 +151,30 @@ class ProfileWrite:
 
 def get_customer(tenant_id: str, customer_id: str) -> Customer | None:
     return get_or_none(Customer, tenant_id, customer_id)
+
+
+SELLER_EDITABLE = ("first_name", "last_name", "locale", "timezone")
+
+
+def update_profile_fields(tenant_id: str, customer_id: str, fields: Mapping[str, Any]) -> bool:
+    """Set (or, for None, clear) seller-editable fields of an existing customer; False when there
+    is no such customer."""
+    from pynamodb.exceptions import UpdateError
+
+    attributes = {name: getattr(Customer, name) for name in SELLER_EDITABLE}
+    actions: list[Any] = [
+        attributes[name].remove() if value is None else attributes[name].set(value)
+        for name, value in fields.items()
+        if name in attributes
+    ]
+    actions.append(Customer.updated_at.set(clock.now()))
+    try:
+        Customer(tenant_id, customer_id).update(actions=actions, condition=Customer.customer_id.exists())
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
 
 
 def customers_page(tenant_id: str, *, limit: int, after: str | None) -> tuple[list[Customer], str | None]:
