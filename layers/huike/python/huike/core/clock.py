@@ -28,6 +28,11 @@ def to_iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def to_iso_or_none(moment: datetime | None) -> str | None:
+    """to_iso, for a time that may be absent (API responses)."""
+    return to_iso(moment) if moment is not None else None
+
+
 def parse_iso(text: str) -> datetime:
     """Parse an ISO-8601 timestamp; naive values are taken as UTC."""
     parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))

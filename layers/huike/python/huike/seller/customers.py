@@ -52,9 +52,9 @@ def customer_detail(tenant_id: str, customer_id: str) -> dict[str, Any]:
         "phone_textable": bool(customer.phone_textable),
         "email_valid": bool(customer.email_valid),
         "birthday": customer.birthday,
-        "first_order_at": _iso(customer.first_order_at),
+        "first_order_at": clock.to_iso_or_none(customer.first_order_at),
         "mean_order_interval_days": round(interval, 2) if interval else None,
-        "expected_next_order_at": _iso(expected),
+        "expected_next_order_at": clock.to_iso_or_none(expected),
         "consent": {
             channel.value: {
                 "marketing": customer.consent_state(channel),
@@ -108,8 +108,8 @@ def consent_history(tenant_id: str, customer_id: str) -> dict[str, Any]:
                 "channel": e.channel,
                 "purpose": e.purpose,
                 "granted": e.granted,
-                "at": _iso(e.at),
-                "recorded_at": _iso(e.recorded_at),
+                "at": clock.to_iso_or_none(e.at),
+                "recorded_at": clock.to_iso_or_none(e.recorded_at),
                 "source": e.source,
                 "wording": e.wording,
                 "proof": e.proof,
@@ -148,11 +148,7 @@ def _summary(customer: Any) -> dict[str, Any]:
         "country": customer.country,
         "order_count": int(customer.order_count or 0),
         "total_spent": customer.total_spent,
-        "last_order_at": _iso(customer.last_order_at),
+        "last_order_at": clock.to_iso_or_none(customer.last_order_at),
         "marketing_consent": {channel.value: customer.has_marketing_consent(channel) for channel in Channel},
-        "created_at": _iso(customer.created_at),
+        "created_at": clock.to_iso_or_none(customer.created_at),
     }
-
-
-def _iso(moment: Any) -> str | None:
-    return clock.to_iso(moment) if moment is not None else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from huike.core import clock
 from huike.core.enums import SendStatus
 from huike.core.errors import BadRequest
 from huike.seller.paging import Page, decode_cursor, encode_cursor
@@ -48,13 +49,7 @@ def _entry(record: Any) -> dict[str, Any]:
         "detail": record.detail,
         "channel": record.channel,
         "customer_id": record.customer_id,
-        "decided_at": _iso(record.decided_at),
-        "sent_at": _iso(record.sent_at),
-        "deferred_until": _iso(record.deferred_until),
+        "decided_at": clock.to_iso_or_none(record.decided_at),
+        "sent_at": clock.to_iso_or_none(record.sent_at),
+        "deferred_until": clock.to_iso_or_none(record.deferred_until),
     }
-
-
-def _iso(moment: Any) -> str | None:
-    from huike.core import clock
-
-    return clock.to_iso(moment) if moment is not None else None
