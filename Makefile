@@ -11,7 +11,7 @@ export TZ := UTC
 export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/huike/python
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: local test test-fast lint bench build openapi clean
+.PHONY: local test test-fast lint bench build openapi docs-screenshot clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,10 @@ bench: $(STAMP)
 
 openapi: $(STAMP)
 	$(PY) -m infra.openapi
+
+# Swagger UI (/v1/docs) rendered by headless Chromium (apt-get install chromium) -> docs/swagger-ui.png
+docs-screenshot: $(STAMP)
+	$(PY) scripts/screenshot_docs.py
 
 build: $(SAM_STAMP)
 	env -u PYTHONPATH $(SAM_VENV)/bin/sam build

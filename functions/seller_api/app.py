@@ -14,9 +14,10 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from huike.core.errors import HuikeError
+from huike.seller.templates import PreviewRequest, TemplateWording
 
 logger = Logger()
 app = APIGatewayRestResolver(enable_validation=True)
@@ -123,6 +124,63 @@ def patch_flow(flow: str, patch: Annotated[dict[str, Any], Body(embed=False)]) -
     from huike.seller.settings import change_flow
 
     return change_flow(tenant_id(), flow, patch, app.context["caller"].key_id)
+
+
+TEMPLATE_PATH = "/flows/<flow>/templates/<channel>/<locale>"
+WhichTemplate = Annotated[
+    str | None,
+    Query(max_length=64, description="For flows with two messages (e.g. unpaid_reminder_final); default the first"),
+]
+
+
+@flows.get(
+    TEMPLATE_PATH,
+    summary="A flow's wording for one channel (sms, mms, email) and locale (en, zh-CN), and its variables",
+    tags=["templates"],
+    responses=ERRORS,
+)
+def get_template(flow: str, channel: str, locale: str, template: WhichTemplate = None) -> dict[str, Any]:
+    from huike.seller.templates import read_template
+
+    return read_template(tenant_id(), flow, channel, locale, template)
+
+
+@flows.put(
+    TEMPLATE_PATH,
+    summary="Replace a channel's wording (a part left out goes back to Huike's); 422 if it would not render",
+    description="SMS and MMS share one text; email has a subject and a body of its own. Recorded in /v1/changes.",
+    tags=["templates"],
+    responses=ERRORS,
+)
+def put_template(
+    flow: str, channel: str, locale: str, wording: TemplateWording, template: WhichTemplate = None
+) -> dict[str, Any]:
+    from huike.seller.templates import save_template
+
+    body = wording.model_dump(exclude_none=True)
+    return save_template(tenant_id(), flow, channel, locale, template, body, app.context["caller"].key_id)
+
+
+@flows.post(
+    TEMPLATE_PATH + "/preview",
+    summary="Render the saved or given wording as it would be sent, for a sample or a real customer or order",
+    description="Returns the final text (with the opt-out text a marketing SMS carries, or the email footer), "
+    "for SMS its encoding (GSM-7 or UCS-2) and segment count, and `errors` for undefined variables or "
+    "constructs the sandbox refuses. Changes nothing, so an Idempotency-Key is accepted but not needed.",
+    tags=["templates"],
+    responses=ERRORS,
+)
+def preview_template(
+    flow: str,
+    channel: str,
+    locale: str,
+    request: PreviewRequest,
+    template: WhichTemplate = None,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)] = None,
+) -> dict[str, Any]:
+    from huike.seller.templates import preview_template as preview
+
+    return preview(tenant_id(), flow, channel, locale, template, request.model_dump(exclude_none=True))
 
 
 @flows.get(
@@ -270,6 +328,9 @@ def get_sends(
     status: Annotated[str | None, Query(max_length=16, description="sent, skipped, deferred, failed...")] = None,
     customer_id: Annotated[str | None, Query(max_length=200)] = None,
     channel: Annotated[str | None, Query(max_length=16)] = None,
+    order_id: Annotated[str | None, Query(max_length=200, description="Sends about this order")] = None,
+    since: Annotated[AwareDatetime | None, Query(description="Decided at or after (ISO 8601 with offset)")] = None,
+    until: Annotated[AwareDatetime | None, Query(description="Decided before (ISO 8601 with offset)")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> dict[str, Any]:
@@ -281,6 +342,9 @@ def get_sends(
         status=status,
         customer_id=customer_id,
         channel=channel,
+        order_id=order_id,
+        since=since,
+        until=until,
         limit=limit,
         cursor=cursor,
     )
@@ -327,6 +391,10 @@ def no_such_route(_: Exception) -> Response[str]:
 
 @app.exception_handler(HuikeError)  # type: ignore[untyped-decorator]
 def domain_error(error: HuikeError) -> Response[str]:
+    from huike.core.errors import Unprocessable
+
+    if isinstance(error, Unprocessable):
+        return invalid([(loc if isinstance(loc, tuple) else (loc,), message) for loc, message in error.errors])
     titles = {400: "Bad request", 401: "Unauthorized", 404: "Not found", 422: "Unprocessable content"}
     return problem(error.status, titles.get(error.status, "Error"), str(error))
 

@@ -20,14 +20,18 @@ DAY_MINUTES = 24 * 60
 
 
 class TemplateText(BaseModel):
-    """A seller's wording for one template and locale: the SMS/plain-text body and email subject."""
+    """A seller's wording for one template and locale: the SMS/MMS body (also email's unless it
+    has its own) and the email subject."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     text: str | None = Field(default=None, min_length=1, max_length=MAX_TEMPLATE_LENGTH)
     subject: str | None = Field(default=None, min_length=1, max_length=200)
+    email_text: str | None = Field(
+        default=None, min_length=1, max_length=MAX_TEMPLATE_LENGTH, description="Email's own body (else text)"
+    )
 
-    @field_validator("text", "subject")
+    @field_validator("text", "subject", "email_text")
     @classmethod
     def _compiles(cls, source: str | None) -> str | None:
         if source is None:

@@ -1,5 +1,7 @@
 """Domain errors the handlers map to HTTP statuses."""
 
+from collections.abc import Sequence
+
 
 class HuikeError(Exception):
     status = 500
@@ -17,3 +19,13 @@ class Unauthorized(HuikeError):
 
 class NotFound(HuikeError):
     status = 404
+
+
+class Unprocessable(HuikeError):
+    """Well-formed input the domain refuses: 422 listing each (field path, problem)."""
+
+    status = 422
+
+    def __init__(self, detail: str, errors: Sequence[tuple[object, str]]) -> None:
+        super().__init__(detail)
+        self.errors = errors

@@ -37,6 +37,16 @@ def reservation_key(flow: str, subject_id: str) -> str:
     return f"{flow}{_SEPARATOR}{subject_id}"
 
 
+def subject_of(send_key_: str) -> str:
+    """The subject (order, cart, customer...) a send key belongs to."""
+    return send_key_.split(_SEPARATOR)[1]
+
+
+def subject_infix(subject_id: str) -> str:
+    """What every send key about `subject_id` contains, whatever its flow and step."""
+    return f"{_SEPARATOR}{subject_id}{_SEPARATOR}"
+
+
 def flow_of(key: str) -> str:
     """The flow a send or reservation key belongs to."""
     return key.split(_SEPARATOR, 1)[0]

@@ -3,9 +3,10 @@ failed), filtered and paged. How a seller answers "why did this buyer not get th
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from huike.core import clock
+from huike.core import clock, keys
 from huike.core.enums import SendStatus
 from huike.core.errors import BadRequest
 from huike.seller.paging import Page, decode_cursor, encode_cursor
@@ -18,6 +19,9 @@ def send_log(
     status: str | None = None,
     customer_id: str | None = None,
     channel: str | None = None,
+    order_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
     limit: int = 50,
     cursor: str | None = None,
 ) -> Page:
@@ -34,6 +38,9 @@ def send_log(
         channel=channel,
         limit=limit,
         after=after,
+        subject_id=order_id,
+        since=since,
+        until=until,
     )
     items = [_entry(record) for record in records]
     return Page(items=items, next_cursor=encode_cursor({"send_key": last_key}) if last_key else None)
@@ -42,6 +49,7 @@ def send_log(
 def _entry(record: Any) -> dict[str, Any]:
     return {
         "send_key": record.send_key,
+        "subject_id": keys.subject_of(record.send_key),
         "flow": record.flow,
         "purpose": record.purpose,
         "status": record.status,

@@ -72,13 +72,29 @@ def change_flow(tenant_id: str, flow: str, patch: dict[str, Any], actor: str) ->
     stored = Tenant.get(tenant_id).flows or {}
     overrides = dict(stored)
     overrides[name] = merge_patch(stored.get(name) or {}, patch)
-    SETTINGS_MODELS[FlowName(name)].model_validate(overrides[name])  # field paths relative to the flow
+    typed = SETTINGS_MODELS[FlowName(name)].model_validate(overrides[name])  # field paths relative to the flow
+    if isinstance(patch.get("templates"), dict):
+        _refuse_unrenderable(tenant_id, FlowName(name), typed, set(patch["templates"]))
     before = _flow_view(name, FlowsConfig.loaded(stored))
     after = _flow_view(name, FlowsConfig.validated(overrides))
     if after == before:
         return before
     change = new_change(tenant_id, actor, "flow.update", name, before, after)
     return _flow_view(name, update_flows(tenant_id, overrides, change).flows)
+
+
+def _refuse_unrenderable(tenant_id: str, flow: FlowName, settings: Any, changed: set[str]) -> None:
+    from huike.core.errors import Unprocessable
+    from huike.seller.templates import wording_problems
+    from huike.store.tenants import get_tenant
+
+    problems = [
+        (path, problem)
+        for path, problem in wording_problems(flow, settings, get_tenant(tenant_id))
+        if path[1] in changed
+    ]
+    if problems:
+        raise Unprocessable("a template would not render", problems)
 
 
 def change_log(tenant_id: str, *, limit: int = 50, cursor: str | None = None) -> Page:

@@ -60,6 +60,15 @@ class SendRequest:
         return keys.reservation_key(self.flow, self.subject_id)
 
 
+@dataclass(frozen=True)
+class Wording:
+    """A message's rendered parts: the text for SMS/MMS, the email subject and body."""
+
+    text: str
+    subject: str
+    email_text: str
+
+
 @dataclass
 class SendOutcome:
     outcome: Outcome
@@ -113,9 +122,10 @@ def send(request: SendRequest) -> SendOutcome:
         request.customer.locale if request.customer else None, *request.locale_hints, request.tenant.settings.locale
     )
     template = request.template or request.flow
-    sources = tuple(templates.template_source(template, locale, part, request.settings) for part in ("text", "subject"))
+    parts = ("text", "subject", "email_text")
+    sources = tuple(templates.template_source(template, locale, part, request.settings) for part in parts)
     try:
-        text, subject = (_render(request, locale, source) for source in sources)
+        text, subject, email_text = (_render(request, locale, source) for source in sources)
     except BadRequest as exc:
         return _record_skip(record, SkipReason.TEMPLATE_ERROR, str(exc))
     missing = templates.missing_content(template, sources, request.context)
@@ -126,7 +136,7 @@ def send(request: SendRequest) -> SendOutcome:
     record.status, record.reason, record.deferred_until = SendStatus.SENDING, None, None
     if not sends.claim_send(record):
         return SendOutcome(Outcome.DUPLICATE, reason="claimed concurrently")
-    return _dispatch(request, record, decision.routes, text, subject, locale)
+    return _dispatch(request, record, decision.routes, Wording(text, subject, email_text), locale)
 
 
 # -- facts -----------------------------------------------------------------------------------------
@@ -193,8 +203,7 @@ def _dispatch(
     request: SendRequest,
     record: SendRecord,
     routes: tuple[policy.Route, ...],
-    text: str,
-    subject: str,
+    wording: Wording,
     locale: str,
 ) -> SendOutcome:
     from botocore.exceptions import ClientError
@@ -204,9 +213,10 @@ def _dispatch(
     footer = templates.marketing_email_footer(locale, unsubscribe, request.tenant.settings.postal_address)
     last_error: ClientError | None = None
     for route in routes:
+        text = wording.text if route.channel.is_phone else wording.email_text
         body = policy.body_for(route.channel, text, request.purpose, opt_out, footer)
         try:
-            message_id = _deliver(request, route, body, subject, unsubscribe)
+            message_id = _deliver(request, route, body, wording.subject, unsubscribe)
         except ClientError as exc:
             last_error = exc  # fall back to the next channel (MMS -> SMS -> email)
             continue

@@ -12,8 +12,18 @@ from huike.core.errors import BadRequest
 
 SUPPORTED_LOCALES = ("en", "zh-CN")
 
+
+@dataclass(frozen=True)
+class Money:
+    """An amount in a message, formatted in the recipient's locale when the message is rendered."""
+
+    total: str | None
+    currency: str | None
+
+
 # Huike's default wording per template and locale: "text" is the SMS/MMS body and the plain-text
-# email body, "subject" the email subject. Sellers override either per locale (tenant flows).
+# email body, "subject" the email subject. Sellers override either per locale (tenant flows), and
+# may give email a body of its own ("email_text").
 DEFAULT_TEMPLATES: dict[str, dict[str, dict[str, str]]] = {
     "unpaid_reminder": {
         "en": {
@@ -162,6 +172,68 @@ DEFAULT_TEMPLATES: dict[str, dict[str, dict[str, str]]] = {
 }
 
 
+# The variables each template is rendered with (every one also gets shop, first_name and coupon).
+COMMON_VARIABLES = ("shop", "first_name", "coupon")
+_ORDER_VARIABLES = ("order_name", "amount", "payment_link", "tracking_link", "tracking_number", "carrier", "product")
+TEMPLATE_VARIABLES: dict[str, tuple[str, ...]] = {
+    **{
+        name: _ORDER_VARIABLES
+        for name in (
+            "unpaid_reminder",
+            "unpaid_reminder_final",
+            "payment_confirmation",
+            "shipping_notice",
+            "delayed_shipment",
+            "delivery_notice",
+            "refund_care",
+        )
+    },
+    "review_invite": (*_ORDER_VARIABLES, "review_link"),
+    "cart_abandonment": ("cart_link", "product", "amount"),
+    "browse_abandonment": ("product", "product_link"),
+    "win_back": ("shop_link",),
+    "win_back_final": ("shop_link",),
+    "birthday": (),
+}
+# What a preview without a real customer or order renders with.
+SAMPLE_VALUES: dict[str, Any] = {
+    "first_name": "Ann",
+    "coupon": "",
+    "order_name": "#1001",
+    "amount": Money("25.00", "USD"),
+    "payment_link": "https://shop.example.com/pay/1001",
+    "tracking_link": "https://track.example.com/1Z999",
+    "tracking_number": "1Z999",
+    "carrier": "UPS",
+    "product": "Linen shirt",
+    "review_link": "https://shop.example.com/review/1001",
+    "cart_link": "https://shop.example.com/cart/recover",
+    "product_link": "https://shop.example.com/products/linen-shirt",
+    "shop_link": "https://shop.example.com",
+}
+
+
+def template_problems(template: str, source: str, context: dict[str, Any]) -> list[str]:
+    """Why `source` would not render at send time: its syntax, each variable this template is
+    never given, or a construct the sandbox refuses while rendering with `context`."""
+    from jinja2 import TemplateError, TemplateSyntaxError
+
+    try:
+        referred = _referenced(source)
+    except TemplateSyntaxError as exc:
+        return [f"syntax error on line {exc.lineno}: {exc.message}"]
+    known = {*COMMON_VARIABLES, *TEMPLATE_VARIABLES.get(template, ())}
+    undefined = sorted(referred - known)
+    if undefined:
+        offered = ", ".join(sorted(known))
+        return [f"undefined variable {name!r} (this template has: {offered})" for name in undefined]
+    try:
+        _compiled(source).render(**context)
+    except TemplateError as exc:
+        return [f"{type(exc).__name__}: {exc}"]
+    return []
+
+
 # What a message is broken without: the link the buyer acts on. Checked only where the template in
 # use refers to it (a seller's own wording may leave it out).
 REQUIRED_CONTENT: dict[str, tuple[str, ...]] = {
@@ -204,14 +276,6 @@ def resolve_locale(*candidates: str | None) -> str:
         if lowered.startswith("en"):
             return "en"
     return "en"
-
-
-@dataclass(frozen=True)
-class Money:
-    """An amount in a message, formatted in the recipient's locale when the message is rendered."""
-
-    total: str | None
-    currency: str | None
 
 
 def format_amount(total: str | None, currency: str | None, locale: str = "en") -> str:
@@ -267,6 +331,8 @@ def template_source(template: str, locale: str, part: str = "text", settings: Fl
     custom = settings.template_override(template, locale, part) if settings is not None else None
     if custom:
         return custom
+    if part == "email_text":  # email's own body, when the seller wrote one; else the shared text
+        return template_source(template, locale, "text", settings)
     defaults = DEFAULT_TEMPLATES[template]
     return (defaults.get(locale) or defaults["en"])[part]
 

@@ -111,6 +111,9 @@ def ledger_page(
     channel: str | None,
     limit: int,
     after: str | None,
+    subject_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> tuple[list[SendRecord], str | None]:
     """Up to `limit` records in key order after the key `after`, and the key to continue after
     (None at the end). One flow narrows the key range; the others are filters on it."""
@@ -121,6 +124,9 @@ def ledger_page(
             SendRecord.status == status if status else None,
             SendRecord.customer_id == customer_id if customer_id else None,
             SendRecord.channel == channel if channel else None,
+            SendRecord.send_key.contains(keys.subject_infix(subject_id)) if subject_id else None,
+            SendRecord.decided_at >= since if since else None,
+            SendRecord.decided_at < until if until else None,
         )
         if condition is not None
     ]
