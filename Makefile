@@ -11,7 +11,7 @@ export TZ := UTC
 export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/huike/python
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: local test test-fast lint bench build openapi docs-screenshot clean
+.PHONY: local test test-fast lint bench build deploy openapi docs-screenshot clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -62,6 +62,14 @@ docs-screenshot: $(STAMP)
 
 build: $(SAM_STAMP)
 	env -u PYTHONPATH $(SAM_VENV)/bin/sam build
+
+# make deploy ENV=dev|prod: build, then deploy samconfig.toml's [ENV] environment (stack huike-ENV).
+# ENV is taken from the command line only (some shells export ENV, the path of their startup file).
+ifneq ($(origin ENV),command line)
+ENV := dev
+endif
+deploy: $(SAM_STAMP)
+	env -u PYTHONPATH $(SAM_VENV)/bin/sam build && env -u PYTHONPATH $(SAM_VENV)/bin/sam deploy --config-env $(ENV)
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .local

@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import AwareDatetime, BaseModel, Field
 
 from huike.core.errors import HuikeError
+from huike.seller.customers import ConsentStatement
 from huike.seller.templates import PreviewRequest, TemplateWording
 
 logger = Logger()
@@ -233,7 +234,7 @@ def get_customer(customer_id: str) -> dict[str, Any]:
 
 @customers.patch(
     "/customers/<customer_id>",
-    summary="Correct a customer's name, locale or time zone (JSON merge patch; null clears)",
+    summary="Correct a customer's name, locale, time zone, birthday or manual tags (JSON merge patch; null clears)",
     tags=["customers"],
     responses=ERRORS,
 )
@@ -241,6 +242,86 @@ def patch_customer(customer_id: str, patch: Annotated[dict[str, Any], Body(embed
     from huike.seller.customers import change_customer
 
     return change_customer(tenant_id(), customer_id, patch)
+
+
+@customers.get(
+    "/customers/<customer_id>/orders",
+    summary="The customer's orders, newest first, with their status and items",
+    tags=["customers"],
+    responses=ERRORS,
+)
+def get_customer_orders(customer_id: str) -> dict[str, Any]:
+    from huike.seller.customers import customer_orders
+
+    return customer_orders(tenant_id(), customer_id)
+
+
+@customers.post(
+    "/customers/<customer_id>/erase",
+    summary="Erase the customer (GDPR Art. 17, PIPL Art. 47): profile, orders, consent, message bodies",
+    description="Their addresses stay only as keyed pseudonyms on the suppression list, so a later event "
+    "that re-creates them is not messaged until they consent again. Returns what was erased; the erasure "
+    "is recorded in /v1/changes without personal data. Requires an Idempotency-Key header.",
+    tags=["customers"],
+    responses=ERRORS,
+)
+def erase_customer(
+    customer_id: str,
+    idempotency_key: Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=255)],
+) -> dict[str, Any]:
+    from huike.seller.erasure import erase_customer as erase
+    from huike.seller.idempotency import once
+
+    caller = app.context["caller"]
+    return once(
+        caller.tenant_id,
+        idempotency_key,
+        "erase-customer",
+        {"customer_id": customer_id},
+        lambda: erase(caller.tenant_id, customer_id, caller.key_id),
+        app.lambda_context,
+    )
+
+
+@customers.get(
+    "/customers/<customer_id>/consent",
+    summary="The customer's consent now, per channel: marketing consent, opt-out, suppression",
+    tags=["consent"],
+    responses=ERRORS,
+)
+def get_consent(customer_id: str) -> dict[str, Any]:
+    from huike.seller.customers import consent_now
+
+    return consent_now(tenant_id(), customer_id)
+
+
+@customers.post(
+    "/customers/<customer_id>/consent",
+    summary="Record a consent statement the shop collected (channel, granted, source, wording, proof)",
+    description="Appended to the ledger; the current state follows unless a newer statement exists. "
+    "Requires an Idempotency-Key header.",
+    tags=["consent"],
+    responses={**ERRORS, 201: {"description": "The customer's consent after the statement"}},
+)
+def post_consent(
+    customer_id: str,
+    statement: ConsentStatement,
+    idempotency_key: Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=255)],
+) -> Response[dict[str, Any]]:
+    from huike.seller.customers import add_consent_statement
+    from huike.seller.idempotency import once
+
+    caller = app.context["caller"]
+    body = statement.model_dump(mode="json", exclude_none=True)
+    result = once(
+        caller.tenant_id,
+        idempotency_key,
+        "consent-statement",
+        {"customer_id": customer_id, **body},
+        lambda: add_consent_statement(caller.tenant_id, customer_id, body),
+        app.lambda_context,
+    )
+    return Response(status_code=201, content_type="application/json", body=result)
 
 
 @customers.get(

@@ -91,6 +91,34 @@ def create_tenant(
     create(tenant_id, name=name, api_key=api_key, webhook_secrets=webhook_secrets, settings=settings, flows=flows)
 
 
+@dataclass(frozen=True)
+class AdminRun:
+    """What one admin CLI command did: its exit code and output, as a terminal would show them."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+def run_admin(argv: list[str]) -> AdminRun:
+    """Run one `python -m huike.admin` command (without a target option) in this process, as the
+    operator: the same entry function `--stack` runs, on the emulated tables."""
+    import io
+
+    from huike.admin.cli import execute
+
+    stdout, stderr = io.StringIO(), io.StringIO()
+    code = execute(argv, stdout, stderr)
+    return AdminRun(exit_code=code, stdout=stdout.getvalue(), stderr=stderr.getvalue())
+
+
+def sender_email(tenant_id: str) -> str | None:
+    """The tenant's From address (settings.sender.email), None when it has none."""
+    from huike.store.tenants import get_tenant
+
+    return get_tenant(tenant_id).settings.sender.email
+
+
 def sends_by_message_id(message_id: str) -> list[LedgerEntry]:
     """Send-ledger records of the message the provider accepted under `message_id`."""
     from huike.store.sends import sends_by_message_id as sends

@@ -110,8 +110,6 @@ def seed_tenant(
 ) -> TenantCredentials:
     """Create a tenant with fresh secrets and a verified SES sender identity. `settings` holds any
     other tenant settings (caps, links, opt-out texts...), as the seller API would write them."""
-    import boto3
-
     if credentials is None or credentials.tenant_id != tenant_id:
         credentials = TenantCredentials(
             tenant_id=tenant_id,
@@ -136,8 +134,16 @@ def seed_tenant(
         },
         flows={**DEMO_FLOWS, **(flows or {})},
     )
-    boto3.client("sesv2", region_name=REGION).create_email_identity(EmailIdentity=sender_email)
+    verify_sender(sender_email)
     return credentials
+
+
+def verify_sender(email: str, session: Any = None) -> None:
+    """What an operator does by hand in SES for a deployed stage: verify the tenant's From address
+    (with `session`'s credentials, by default the process environment's)."""
+    import boto3
+
+    (session or boto3).client("sesv2", region_name=REGION).create_email_identity(EmailIdentity=email)
 
 
 def write_credentials(credentials: TenantCredentials, path: Path) -> None:

@@ -18,6 +18,7 @@ invocations, and the quiescence loop that moves the virtual clock.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import threading
 import time
@@ -116,6 +117,19 @@ class LocalRuntime:
     # -- tenants (provisioning.py) --------------------------------------------------------
     seed_tenant = staticmethod(provisioning.seed_tenant)
     write_credentials = staticmethod(provisioning.write_credentials)
+
+    # -- tenant administration (python -m huike.admin --local) ----------------------------
+    def admin(self, argv: list[str]) -> domain.AdminRun:
+        """Run an admin CLI command here, as the operator (outside any function's container, with
+        the operator's clients), between invocations. A tenant it creates gets its sender address
+        verified in SES, as seed_tenant does; on AWS that is a manual step (README, Deploy)."""
+        with self._api_lock:
+            run = domain.run_admin(argv)
+            if run.exit_code == 0 and argv[:2] == ["tenants", "create"]:
+                email = domain.sender_email(json.loads(run.stdout)["tenant_id"])
+                if email:
+                    provisioning.verify_sender(email, domain.aws_session())
+        return run
 
     # -- API Gateway (apigateway.py) ------------------------------------------------------
     def api(

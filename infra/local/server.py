@@ -26,6 +26,7 @@ class LocalServer:
             ("GET", "/_local/executions"): self.executions,
             ("POST", "/_local/inbound/sms"): self.inbound_sms,
             ("POST", "/_local/inbound/ses"): self.inbound_ses,
+            ("POST", "/_local/admin"): self.admin,
         }
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
@@ -103,6 +104,18 @@ class LocalServer:
             body["type"], body["email"], tenant_id if isinstance(tenant_id, str) else None
         )
         return _json({"delivered": True, "message_id": message_id})
+
+    def admin(self, request: Request) -> Response:
+        """`python -m huike.admin --local` posts its command here: `{"argv": [...]}` (without the
+        target option), run in this process as the operator, answered as a terminal shows it."""
+        body = _object_body(request)
+        if isinstance(body, Response):
+            return body
+        argv = body.get("argv")
+        if not isinstance(argv, list) or not all(isinstance(argument, str) for argument in argv):
+            return _json({"error": "argv must be a list of strings"}, 400)
+        run = self.runtime.admin(argv)
+        return _json({"exit_code": run.exit_code, "stdout": run.stdout, "stderr": run.stderr})
 
 
 def _object_body(request: Request) -> dict[str, Any] | Response:

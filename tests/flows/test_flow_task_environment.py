@@ -46,5 +46,8 @@ def test_a_step_schedules_on_the_machine_it_runs_on_without_the_environment_vari
     finally:
         monkeypatch.undo()
         reset_process_caches()
-    next_year = str(clock.now().year + 1)
-    assert [e["name"] for e in runtime.executions()] == [f"birthday-demo-bday-1-{next_year}"]
+    from huike.flows.customers import next_birthday_at
+
+    due = next_birthday_at(tenants.get_tenant("demo"), customer, clock.now())
+    assert due is not None and due > clock.now()
+    assert [e["name"] for e in runtime.executions()] == [f"birthday-demo-bday-1-{due.year}-{due:%m%d}"]

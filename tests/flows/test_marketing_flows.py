@@ -237,7 +237,7 @@ def test_no_browse_message_when_the_buyer_orders_in_between(runtime, events):
 def test_birthday_message_at_eight_local_and_next_year_scheduled(runtime, events):
     events.post("customer.updated", customer=buyer(birthday="1990-11-26"))
     [execution] = [e for e in runtime.executions() if e["name"].startswith("birthday-")]
-    assert execution["name"].endswith("-2026")
+    assert execution["name"].endswith("-2026-1126")
 
     runtime.advance(to=at(12, 59, day=26))  # 07:59 in New York on the day
     assert messages(runtime, "birthday") == []
@@ -256,6 +256,23 @@ def test_birthday_message_at_eight_local_and_next_year_scheduled(runtime, events
 
     runtime.advance(seconds=7 * 24 * 3600)
     assert len(messages(runtime, "birthday")) == 1
+
+
+def test_a_birthday_corrected_by_the_seller_is_celebrated_on_the_new_date_only(runtime, events, tenant):
+    from tests.support.seller import SellerApi
+
+    events.post("customer.updated", customer=buyer(birthday="1990-11-26"))
+    corrected = SellerApi(runtime, tenant.api_key).patch(f"/customers/{BUYER_ID}", {"birthday": "1990-11-28"})
+    assert corrected.status == 200, corrected.body
+
+    runtime.advance(to=at(15, 0, day=26))
+    assert messages(runtime, "birthday") == []  # the old date's execution woke, saw the change, exited
+    runtime.advance(to=at(15, 0, day=28))
+    [message] = messages(runtime, "birthday")
+    assert message["sent_at"] == "2026-11-28T13:00:00Z"
+    runs = {e["name"]: e["status"] for e in runtime.executions() if e["name"].startswith("birthday-")}
+    assert runs["birthday-demo-buyer-1-2026-1126"] == "SUCCEEDED"
+    assert [name for name in runs if name.endswith("2027-1128")]
 
 
 # -- 4. caps and priority ----------------------------------------------------------------------------

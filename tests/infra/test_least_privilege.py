@@ -106,6 +106,23 @@ def a_seller_reads_and_changes_settings_and_flows_and_reads_the_send_log(runtime
         assert seller.patch(f"/customers/{customer['customer_id']}", {"last_name": "Lee"}).status == 200
         assert seller.get(f"/customers/{customer['customer_id']}/consent/history").status == 200
 
+    from tests.flows.test_marketing_flows import Events, identity
+
+    Events(runtime, tenant).order_paid("order-9", customer=identity())
+    runtime.advance(seconds=60)
+    preview = seller.post("/flows/unpaid_reminder/templates/sms/en/preview", {"order_id": "order-9"}, None)
+    assert preview.status == 200 and preview.json()["errors"] == []
+    assert (
+        seller.request("PUT", "/flows/unpaid_reminder/templates/sms/en", {"text": "Pay {{ payment_link }}"}).status
+        == 200
+    )
+    assert seller.get("/customers/buyer-1/orders").json()["items"]
+    assert seller.get("/sends", customer_id="buyer-1").status == 200
+    statement = {"channel": "email", "granted": True, "source": "phone call"}
+    assert seller.post("/customers/buyer-1/consent", statement, "lp-3").status == 201
+    assert seller.patch("/customers/buyer-1", {"birthday": "1990-06-01", "tags": ["vip"]}).status == 200
+    assert seller.post("/customers/buyer-1/erase", {}, "lp-4").status == 200
+
 
 STORIES: list[tuple[Callable[..., Any], dict[str, Any]]] = [
     (marketing.test_buyer_without_phone_gets_email_with_one_click_unsubscribe, {}),

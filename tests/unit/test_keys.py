@@ -23,10 +23,15 @@ def test_send_and_reservation_keys_share_their_prefix_and_name_their_flow():
     assert keys.flow_of(send) == keys.flow_of(keys.reservation_key(FlowName.WIN_BACK, "c-1:o-9")) == "win_back"
 
 
-def test_contact_customer_ids_prefer_the_phone_and_lower_case_the_email():
-    assert keys.contact_customer_id("+15025550134", "A@B.com") == "phone-+15025550134"
-    assert keys.contact_customer_id(None, "A@B.com") == "email-a@b.com"
-    assert keys.contact_customer_id(None, None) is None
+def test_contact_customer_ids_are_keyed_pseudonyms_of_the_phone_else_the_lower_cased_email():
+    by_phone = keys.contact_customer_id("+15025550134", "A@B.com", "tenant-key")
+    assert by_phone.startswith("phone-") and "5025550134" not in by_phone
+    assert by_phone == keys.contact_customer_id("+15025550134", None, "tenant-key")  # stable
+    assert by_phone != keys.contact_customer_id("+15025550134", None, "another-tenant-key")
+    assert keys.contact_customer_id(None, "A@B.com", "k") == keys.contact_customer_id(None, "a@b.com", "k")
+    assert "a@b.com" not in str(keys.contact_customer_id(None, "A@B.com", "k"))
+    assert keys.contact_customer_id(None, None, "k") is None
+    assert keys.erased_address("Ann@Example.com", "k") == keys.erased_address("ann@example.com", "k")
 
 
 def test_consent_entries_sort_by_subject_then_time():

@@ -68,7 +68,11 @@ class FlowTaskEnvironment(Environment):
 
 
 class SellerApiEnvironment(Environment):
-    """The seller REST API reads and changes tenant-scoped resources; it starts nothing."""
+    """The seller REST API reads and changes tenant-scoped resources, applies each POST once
+    (idempotency table), and schedules a corrected birthday's message."""
+
+    idempotency_table: str = Field(alias="IDEMPOTENCY_TABLE", min_length=1)
+    timed_flow_state_machine_arn: str = Field(alias="TIMED_FLOW_STATE_MACHINE_ARN", min_length=1)
 
 
 def validate_environment(model: type[E]) -> E:

@@ -109,6 +109,7 @@ class TenantConfig:
     settings: TenantSettings = field(default_factory=TenantSettings)
     flows: FlowsConfig = field(default_factory=FlowsConfig)
     webhook_secrets: dict[str, str] = field(default_factory=dict)
+    pseudonym_key: str = ""
 
     @property
     def shop_name(self) -> str:

@@ -114,6 +114,7 @@ class SuppressionReason(StrEnum):
     BOUNCE = "bounce"
     COMPLAINT = "complaint"
     SELLER = "seller"  # added by the seller (API): a do-not-contact request made to the shop
+    ERASED = "erased"  # the person was erased: only a pseudonym of the address is kept
 
 
 class OrderStatus(StrEnum):

@@ -72,13 +72,32 @@ def year_step(year: int) -> str:
 
 
 # -- customers -----------------------------------------------------------------------------
-def contact_customer_id(phone: str | None, email: str | None) -> str | None:
-    """The id of a customer first known only by a contact (no platform id)."""
+def pseudonym(secret: str, value: str) -> str:
+    """A keyed hash of a contact: stable for the tenant, not reversible without its key (a phone
+    number's small space makes a plain hash reversible)."""
+    import hmac
+
+    return hmac.new(secret.encode(), value.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def contact_customer_id(phone: str | None, email: str | None, secret: str) -> str | None:
+    """The id of a customer first known only by a contact (no platform id): a pseudonym, so no
+    key, execution name or log line carries the phone or email."""
     if phone:
-        return f"phone-{phone}"
+        return f"phone-{pseudonym(secret, phone)}"
     if email:
-        return f"email-{email.lower()}"
+        return f"email-{pseudonym(secret, email.lower())}"
     return None
+
+
+def erased_address(address: str, secret: str) -> str:
+    """How an erased person's address stays on the suppression list: its pseudonym only."""
+    return f"erased-{pseudonym(secret, address.lower())}"
+
+
+def customer_key(tenant_id: str, customer_id: str) -> str:
+    """The partition key of a customer's orders and sends in their customer-index."""
+    return f"{tenant_id}{_SEPARATOR}{customer_id}"
 
 
 def platform_identity(customer_id: str) -> str:

@@ -18,14 +18,14 @@ from huike.store.customers import Customer, ProfileChange, ProfileWrite
 from huike.store.orders import Contact
 
 
-def resolve_customer_id(tenant_id: str, data: CustomerData, phone: str | None, email: str | None) -> str | None:
+def resolve_customer_id(tenant: TenantConfig, data: CustomerData, phone: str | None, email: str | None) -> str | None:
     if data.platform_id:
         return data.platform_id
-    if phone and (known := store.customer_id_by_phone(tenant_id, phone)):
+    if phone and (known := store.customer_id_by_phone(tenant.tenant_id, phone)):
         return known
-    if email and (known := store.customer_id_by_email(tenant_id, email)):
+    if email and (known := store.customer_id_by_email(tenant.tenant_id, email)):
         return known
-    return keys.contact_customer_id(phone, email)
+    return keys.contact_customer_id(phone, email, tenant.pseudonym_key)
 
 
 def upsert_customer(
@@ -52,9 +52,7 @@ def customer_change(
     identifies nobody."""
     phone = normalise_phone(data.phone, data.country or tenant.settings.country)
     email = normalise_email(data.email)
-    customer_id = resolve_customer_id(
-        tenant.tenant_id, data, phone.e164 if phone else None, email.normalized if email else None
-    )
+    customer_id = resolve_customer_id(tenant, data, phone.e164 if phone else None, email.normalized if email else None)
     if customer_id is None:
         return None
     identities = {keys.platform_identity(customer_id)}

@@ -226,9 +226,12 @@ def next_birthday_at(tenant: TenantConfig, customer: Customer, after: datetime) 
 
 
 def start_birthday(tenant: TenantConfig, customer: Customer) -> None:
+    """Schedule the next birthday message; the name carries the date, so a corrected birthday
+    gets its own execution (the one for the old date wakes, sees the change and exits)."""
     due = next_birthday_at(tenant, customer, clock.now())
     if tenant.flows.birthday.enabled and due is not None:
-        schedule(tenant.tenant_id, FlowName.BIRTHDAY, customer.customer_id, due, keys.year_step(due.year))
+        parts = (keys.year_step(due.year), due.strftime("%m%d"))
+        schedule(tenant.tenant_id, FlowName.BIRTHDAY, customer.customer_id, due, *parts)
 
 
 @flow(FlowName.BIRTHDAY)
@@ -239,6 +242,10 @@ def birthday(state: dict[str, Any]) -> FlowResult:
         return FlowResult(Outcome.EXITED, "no-birthday", data={"send_step": keys.year_step(clock.now().year)})
     zone = recipient_zone(customer.timezone, customer.phone_timezone, tenant.settings.timezone)
     local_now = clock.now().astimezone(zone)
+    due = next_birthday_at(tenant, customer, clock.now() - timedelta(days=1))
+    if due is None or due.date() != local_now.date():  # corrected since: the new date's execution sends
+        start_birthday(tenant, customer)  # (a no-op when it was scheduled with the correction)
+        return FlowResult(Outcome.EXITED, "birthday-changed")  # not this year's decision: no ledger entry
     if local_now.hour >= tenant.flows.birthday.window_end_hour:
         result = FlowResult(Outcome.SKIPPED, "outside-birthday-window")
     else:

@@ -4,10 +4,10 @@ history for that customer (append-only)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any
+from datetime import date, timedelta
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from huike.config.tenant import Locale
 from huike.core import clock
@@ -43,7 +43,9 @@ def customer_detail(tenant_id: str, customer_id: str) -> dict[str, Any]:
     if customer is None:
         raise NotFound("no such customer")
     addresses = [a for a in (customer.phone, customer.email) if a]
-    suppressed = consent_store.suppressed_among(tenant_id, addresses) if addresses else frozenset()
+    from huike.store.tenants import get_tenant
+
+    suppressed = consent_store.suppressions_among(tenant_id, addresses, get_tenant(tenant_id).pseudonym_key)
     interval = customer.mean_order_interval_days
     expected = customer.last_order_at + timedelta(days=interval) if interval and customer.last_order_at else None
     return {
@@ -52,6 +54,7 @@ def customer_detail(tenant_id: str, customer_id: str) -> dict[str, Any]:
         "phone_textable": bool(customer.phone_textable),
         "email_valid": bool(customer.email_valid),
         "birthday": customer.birthday,
+        "tags": sorted(customer.tags or []),
         "first_order_at": clock.to_iso_or_none(customer.first_order_at),
         "mean_order_interval_days": round(interval, 2) if interval else None,
         "expected_next_order_at": clock.to_iso_or_none(expected),
@@ -67,6 +70,9 @@ def customer_detail(tenant_id: str, customer_id: str) -> dict[str, Any]:
     }
 
 
+Tag = Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[^\x00-\x1f]+$")]
+
+
 class CustomerPatch(BaseModel):
     """What a seller may correct on a profile (JSON merge patch: null clears a field)."""
 
@@ -76,6 +82,15 @@ class CustomerPatch(BaseModel):
     last_name: str | None = Field(default=None, min_length=1, max_length=100)
     locale: Locale | None = None
     timezone: str | None = Field(default=None, max_length=64, description="IANA zone, for quiet hours")
+    birthday: date | None = Field(default=None, description="YYYY-MM-DD; the birthday message follows it")
+    tags: list[Tag] | None = Field(default=None, max_length=50, description="The seller's own tags (replaces them)")
+
+    @field_validator("birthday")
+    @classmethod
+    def _plausible_birthday(cls, value: date | None) -> date | None:
+        if value is not None and not date(1900, 1, 1) <= value <= clock.now().date():
+            raise ValueError("a birthday between 1900-01-01 and today")
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -86,12 +101,25 @@ class CustomerPatch(BaseModel):
 
 
 def change_customer(tenant_id: str, customer_id: str, patch: dict[str, Any]) -> dict[str, Any]:
-    """Raises pydantic.ValidationError (422 with field paths) or NotFound; nothing changes then."""
+    """Raises pydantic.ValidationError (422 with field paths) or NotFound; nothing changes then.
+    A new birthday schedules its message (the old date's execution exits when it wakes)."""
     from huike.store import customers as store
 
-    CustomerPatch.model_validate(patch)
-    if not store.update_profile_fields(tenant_id, customer_id, patch):
+    typed = CustomerPatch.model_validate(patch)
+    fields = {name: getattr(typed, name) for name in patch}
+    if fields.get("birthday") is not None:
+        fields["birthday"] = fields["birthday"].isoformat()
+    if fields.get("tags") is not None:
+        fields["tags"] = sorted(set(fields["tags"]))
+    if not store.update_profile_fields(tenant_id, customer_id, fields):
         raise NotFound("no such customer")
+    if fields.get("birthday"):
+        from huike.flows.customers import start_birthday
+        from huike.store.tenants import get_tenant
+
+        customer = store.get_customer(tenant_id, customer_id)
+        assert customer is not None
+        start_birthday(get_tenant(tenant_id), customer)
     return customer_detail(tenant_id, customer_id)
 
 
@@ -151,4 +179,98 @@ def _summary(customer: Any) -> dict[str, Any]:
         "last_order_at": clock.to_iso_or_none(customer.last_order_at),
         "marketing_consent": {channel.value: customer.has_marketing_consent(channel) for channel in Channel},
         "created_at": clock.to_iso_or_none(customer.created_at),
+    }
+
+
+def consent_now(tenant_id: str, customer_id: str) -> dict[str, Any]:
+    """Current consent per channel: marketing consent as last stated, the opt-out (STOP) state,
+    and whether the channel's address is suppressed."""
+    detail = customer_detail(tenant_id, customer_id)
+    suppressed = set(detail["suppressed_addresses"])
+    address = {"sms": detail["phone"], "mms": detail["phone"], "email": detail["email"]}
+    return {  # no address in it: a POST's answer is kept 24 h for replays, out of erasure's reach
+        "customer_id": customer_id,
+        "channels": {
+            channel: {**state, "suppressed": address[channel] in suppressed}
+            for channel, state in detail["consent"].items()
+        },
+    }
+
+
+class ConsentStatement(BaseModel):
+    """A marketing consent statement the shop collected itself (a form, a call, a store visit)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    channel: Channel
+    purpose: Literal["marketing"] = Field(default="marketing", description="Transactional messages need none")
+    granted: bool
+    source: str = Field(min_length=1, max_length=100, description="Where it was collected, e.g. in-store form")
+    at: AwareDatetime | None = Field(default=None, description="When the person stated it (default now)")
+    wording: str | None = Field(default=None, min_length=1, max_length=1000, description="The wording shown")
+    proof: dict[Annotated[str, Field(max_length=50)], Annotated[str, Field(max_length=500)]] = Field(
+        default_factory=dict, max_length=10, description="ip, user_agent, signed form id, ..."
+    )
+
+
+def add_consent_statement(tenant_id: str, customer_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Append the statement to the ledger and set the current state in one transaction; a
+    statement older than the one the customer's state came from is kept in history only."""
+    from huike.core.events import ConsentData, CustomerData
+    from huike.customers.profile import upsert_customer
+    from huike.store import customers as store
+    from huike.store.tenants import get_tenant
+
+    statement = ConsentStatement.model_validate(body)
+    if store.get_customer(tenant_id, customer_id) is None:
+        raise NotFound("no such customer")
+    consent = ConsentData(
+        channel=statement.channel,
+        granted=statement.granted,
+        at=statement.at or clock.now(),
+        wording=statement.wording,
+        proof=statement.proof,
+    )
+    upsert_customer(
+        get_tenant(tenant_id),
+        CustomerData(platform_id=customer_id, consents=[consent]),
+        source=f"seller:{statement.source}",
+    )
+    return consent_now(tenant_id, customer_id)
+
+
+def customer_orders(tenant_id: str, customer_id: str) -> dict[str, Any]:
+    """The customer's orders, newest first (one index query)."""
+    from huike.store import customers as store
+    from huike.store import orders as order_store
+
+    if store.get_customer(tenant_id, customer_id) is None:
+        raise NotFound("no such customer")
+    orders = sorted(
+        order_store.orders_of(tenant_id, customer_id),
+        key=lambda order: (order.placed_at is not None, order.placed_at),
+        reverse=True,
+    )
+    return {
+        "items": [
+            {
+                "order_id": order.order_id,
+                "name": order.name,
+                "platform": order.platform,
+                "status": order.status.value,
+                "total_price": order.total_price,
+                "currency": order.currency,
+                "placed_at": clock.to_iso_or_none(order.placed_at),
+                "paid_at": clock.to_iso_or_none(order.paid_at),
+                "shipped_at": clock.to_iso_or_none(order.shipped_at),
+                "delivered_at": clock.to_iso_or_none(order.delivered_at),
+                "cancelled_at": clock.to_iso_or_none(order.cancelled_at),
+                "refunded_at": clock.to_iso_or_none(order.refunded_at),
+                "items": [
+                    {"title": item.get("title"), "quantity": item.get("quantity"), "price": item.get("price")}
+                    for item in order.line_items or []
+                ],
+            }
+            for order in orders
+        ]
     }

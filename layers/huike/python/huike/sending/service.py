@@ -21,7 +21,16 @@ from huike.aws import metrics
 from huike.config.flows import FlowSettings
 from huike.config.tenant import TenantConfig
 from huike.core import clock, keys
-from huike.core.enums import FINAL_STATUSES, FLOW_NAMES, Channel, Outcome, Purpose, SendStatus, SkipReason
+from huike.core.enums import (
+    FINAL_STATUSES,
+    FLOW_NAMES,
+    Channel,
+    Outcome,
+    Purpose,
+    SendStatus,
+    SkipReason,
+    SuppressionReason,
+)
 from huike.core.errors import BadRequest
 from huike.sending import policy, templates
 from huike.store import consent as consent_store
@@ -182,8 +191,22 @@ def _facts(request: SendRequest, now: datetime) -> policy.SendFacts:
         priorities=request.tenant.flows.priorities(),
     )
     addresses = policy.addresses_to_check(facts.channels, facts.purpose, facts.customer)
-    suppressed = consent_store.suppressed_among(request.tenant.tenant_id, addresses)
+    found = consent_store.suppressions_among(request.tenant.tenant_id, addresses, request.tenant.pseudonym_key)
+    suppressed = frozenset(
+        address
+        for address, entry in found.items()
+        if not (entry.reason == SuppressionReason.ERASED and _consented_since(request.customer, address, entry.at))
+    )
     return dataclasses.replace(facts, suppressed=suppressed)
+
+
+def _consented_since(customer: Customer | None, address: str, erased_at: datetime) -> bool:
+    """An erased person who gave consent again (after the erasure) may be messaged on that channel."""
+    if customer is None:
+        return False
+    channel = Channel.EMAIL if "@" in address else Channel.SMS
+    state = customer.consent_state(channel) or {}
+    return bool(state.get("granted")) and clock.parse_iso(state["at"]) > erased_at
 
 
 # -- rendering -------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import os
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -123,17 +124,24 @@ def query_page(
     after: str | None,
     range_condition: Any = None,
     filter_condition: Any = None,
+    index: Any = None,
+    table_keys: Mapping[str, str] | None = None,
 ) -> tuple[list[M], str | None]:
     """Up to `limit` items of one partition in sort-key order after the sort key `after`, and the
     sort key to continue after (None at the end). A filter is applied by DynamoDB to the key range,
-    read in pages of `limit` until one is full."""
+    read in pages of `limit` until one is full. With `index`, the partition is the index's and
+    `table_keys` holds the table's key values a start key of that index also needs."""
     hash_name, range_name = key_names
+    source: Any = index if index is not None else model
 
     def start(key: str | None) -> dict[str, Any] | None:
-        return {hash_name: {"S": hash_key}, range_name: {"S": key}} if key else None
+        if not key:
+            return None
+        extra = {name: {"S": value} for name, value in (table_keys or {}).items()}
+        return {**extra, hash_name: {"S": hash_key}, range_name: {"S": key}}
 
     items: list[M] = []
-    for item in model.query(
+    for item in source.query(
         hash_key, range_condition, filter_condition, last_evaluated_key=start(after), page_size=limit
     ):
         items.append(item)
@@ -142,5 +150,5 @@ def query_page(
     if len(items) < limit:
         return items, None
     last = str(getattr(items[-1], range_name))
-    following = model.query(hash_key, range_condition, filter_condition, last_evaluated_key=start(last), page_size=1)
+    following = source.query(hash_key, range_condition, filter_condition, last_evaluated_key=start(last), page_size=1)
     return items, last if next(iter(following), None) is not None else None

@@ -5,16 +5,19 @@ Access patterns:
                 a customer's history                 Query PK tenant_id, SK begins_with "<customer_id>#"
                 (SK entry_id = "<customer or address-...>#<at>#<channel>#<unique>", keys.consent_entry_id)
   Suppression   get by (tenant_id, address)          GetItem  PK tenant_id, SK address
-                several candidate addresses          BatchGetItem (one call per send decision)
+                candidate addresses, with their erased
+                pseudonyms                           BatchGetItem (one call per send decision)
                 suppress / lift                      PutItem / DeleteItem
-                address = E.164 number or lower-cased email
+                address = E.164 number or lower-cased email, or for an erased person only
+                keys.erased_address(address) (a keyed pseudonym), asked for beside the address
+  erasure       a subject's history                  Query SK begins_with "<subject>#", BatchWriteItem deletes
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from typing import Any
+from datetime import datetime
 
 from pynamodb.attributes import (
     BooleanAttribute,
@@ -25,7 +28,7 @@ from pynamodb.attributes import (
 from pynamodb.models import Model
 
 from huike.core import clock, keys
-from huike.core.enums import Purpose
+from huike.core.enums import Purpose, SuppressionReason
 from huike.core.events import ConsentData
 from huike.store.base import BoundTable, get_or_none, query_page, register, utc
 
@@ -111,15 +114,53 @@ def get_suppression(tenant_id: str, address: str) -> Suppression | None:
     return get_or_none(Suppression, tenant_id, address.lower())
 
 
-def suppressed_among(tenant_id: str, addresses: Iterable[str]) -> frozenset[str]:
-    """Which of these addresses are suppressed (no call when there are none to ask about)."""
+def suppressions_among(tenant_id: str, addresses: Iterable[str], secret: str) -> dict[str, Suppression]:
+    """Each address's suppression: its own entry, else the pseudonym an erasure left for it. One
+    BatchGetItem for the candidates of a send decision (none when there are no addresses)."""
     wanted = sorted({address.lower() for address in addresses})
     if not wanted:
-        return frozenset()
-    if len(wanted) == 1:
-        return frozenset(wanted) if get_suppression(tenant_id, wanted[0]) is not None else frozenset()
-    found: Any = Suppression.batch_get([(tenant_id, address) for address in wanted])
-    return frozenset(item.address for item in found)
+        return {}
+    by_key = {address: address for address in wanted} | {keys.erased_address(a, secret): a for a in wanted}
+    found: dict[str, Suppression] = {}
+    for item in Suppression.batch_get([(tenant_id, key) for key in sorted(by_key)]):
+        address = by_key[item.address]
+        if address not in found or item.address == address:  # the address's own entry first
+            found[address] = item
+    return found
+
+
+def erase_addresses(tenant_id: str, addresses: Iterable[str], secret: str, at: datetime) -> int:
+    """Replace each address's suppression (if any) by an `erased` pseudonym entry: the person is
+    never messaged again without new consent, and the address itself is no longer stored."""
+    wanted = sorted({address.lower() for address in addresses})
+    with Suppression.batch_write() as batch:
+        for address in wanted:
+            batch.save(
+                Suppression(
+                    tenant_id,
+                    keys.erased_address(address, secret),
+                    reason=SuppressionReason.ERASED,
+                    source="erasure",
+                    at=at,
+                )
+            )
+            batch.delete(Suppression(tenant_id, address))
+    return len(wanted)
+
+
+def delete_history(tenant_id: str, subjects: Iterable[str]) -> int:
+    """Delete every consent statement of these subjects (a customer id, "address-<address>")."""
+    entries = [
+        entry
+        for subject in sorted(set(subjects))
+        for entry in ConsentEntry.query(
+            tenant_id, ConsentEntry.entry_id.startswith(keys.consent_history_prefix(subject))
+        )
+    ]
+    with ConsentEntry.batch_write() as batch:
+        for entry in entries:
+            batch.delete(entry)
+    return len(entries)
 
 
 def suppress(tenant_id: str, address: str, reason: str, source: str, detail: str | None = None) -> None:

@@ -85,6 +85,7 @@ class Customer(Model):
     timezone = UnicodeAttribute(null=True)
     country = UnicodeAttribute(null=True)
     birthday = UnicodeAttribute(null=True)  # YYYY-MM-DD
+    tags = UnicodeSetAttribute(null=True)  # the seller's own (manual) tags
     opted_out_channels = UnicodeSetAttribute(null=True)
     # Current marketing consent per channel: {"granted": bool, "at": iso, "source": str}.
     # The full history (wording, proof) is in the consent ledger.
@@ -153,7 +154,7 @@ def get_customer(tenant_id: str, customer_id: str) -> Customer | None:
     return get_or_none(Customer, tenant_id, customer_id)
 
 
-SELLER_EDITABLE = ("first_name", "last_name", "locale", "timezone")
+SELLER_EDITABLE = ("first_name", "last_name", "locale", "timezone", "birthday", "tags")
 
 
 def update_profile_fields(tenant_id: str, customer_id: str, fields: Mapping[str, Any]) -> bool:
@@ -163,7 +164,7 @@ def update_profile_fields(tenant_id: str, customer_id: str, fields: Mapping[str,
 
     attributes = {name: getattr(Customer, name) for name in SELLER_EDITABLE}
     actions: list[Any] = [
-        attributes[name].remove() if value is None else attributes[name].set(value)
+        attributes[name].remove() if value is None or value == [] else attributes[name].set(value)
         for name, value in fields.items()
         if name in attributes
     ]
@@ -175,6 +176,12 @@ def update_profile_fields(tenant_id: str, customer_id: str, fields: Mapping[str,
             return False
         raise
     return True
+
+
+def delete_customer(tenant_id: str, customer_id: str) -> int:
+    """Delete the profile (erasure); 1 when there was one."""
+    Customer(tenant_id, customer_id).delete()
+    return 1
 
 
 def customers_page(tenant_id: str, *, limit: int, after: str | None) -> tuple[list[Customer], str | None]:

@@ -5,6 +5,8 @@ Access patterns:
   changes                                         stream NEW_AND_OLD_IMAGES -> the lifecycle function,
                                                   which acts once on each status transition
   counted in its customer's stats, once           TransactWriteItems with the customer (customers.py)
+  a customer's orders (seller API, erasure)       Query GSI customer-index (PK customer_key =
+                                                  "<tenant>#<customer>", SK order_id)
 
 Status is derived from first-seen timestamps (if_not_exists), so deliveries converge to the same
 state whatever order they arrive in.
@@ -24,9 +26,10 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from huike.core import clock
+from huike.core import clock, keys
 from huike.core.enums import OrderStatus
 from huike.core.events import Event
 from huike.store.base import BoundTable, Change, get_or_none, register, utc
@@ -49,6 +52,15 @@ class TimelineEntry(MapAttribute[str, Any]):
     received_at = UnicodeAttribute()
 
 
+class CustomerOrdersIndex(GlobalSecondaryIndex["Order"]):
+    class Meta:
+        index_name = "customer-index"
+        projection = AllProjection()
+
+    customer_key = UnicodeAttribute(hash_key=True)
+    order_id = UnicodeAttribute(range_key=True)
+
+
 @register
 class Order(Model):
     class Meta(metaclass=BoundTable):
@@ -59,6 +71,8 @@ class Order(Model):
     platform = UnicodeAttribute(null=True)
     name = UnicodeAttribute(null=True)
     customer_id = UnicodeAttribute(null=True)
+    customer_key = UnicodeAttribute(null=True)
+    customer_index = CustomerOrdersIndex()
     currency = UnicodeAttribute(null=True)
     total_price = UnicodeAttribute(null=True)
     payment_url = UnicodeAttribute(null=True)
@@ -118,6 +132,11 @@ def get_order(tenant_id: str, order_id: str) -> Order | None:
     return get_or_none(Order, tenant_id, order_id)
 
 
+def orders_of(tenant_id: str, customer_id: str) -> list[Order]:
+    """Every order of one customer (bounded by what one buyer orders from one shop)."""
+    return list(Order.customer_index.query(keys.customer_key(tenant_id, customer_id)))
+
+
 def order_from_stream_image(image: dict[str, Any] | None) -> Order | None:
     """An order from a stream record's image (DynamoDB JSON)."""
     return Order.from_raw_data(image) if image else None
@@ -162,6 +181,7 @@ def order_change(
     if customer_id:
         # The first identity wins: a fulfillment echoing only an email must not re-point the order.
         actions.append(Order.customer_id.set(Order.customer_id | customer_id))
+        actions.append(Order.customer_key.set(Order.customer_key | keys.customer_key(tenant_id, customer_id)))
     for attribute, value in (
         (Order.name, data.name),
         (Order.currency, data.currency),
@@ -211,3 +231,11 @@ def _contact_actions(contact: Contact) -> list[Any]:
         kept(Order.contact_email, contact.email, contact.email_valid)
         kept(Order.contact_email_valid, contact.email_valid, contact.email_valid)
     return actions
+
+
+def delete_orders(orders: list[Order]) -> int:
+    """Delete orders (erasure): their contact, items and timeline go with them."""
+    with Order.batch_write() as batch:
+        for order in orders:
+            batch.delete(order)
+    return len(orders)

@@ -5,6 +5,8 @@ Access patterns:
                                            send_key = keys.send_key(flow, subject, step)
   one flow's records for one subject       Query PK tenant_id, SK begins_with keys.send_key_prefix
   by provider message id                   Query GSI message_id-index (bounces, the local outbox)
+  a customer's records (send log, erasure)  Query GSI customer-index (PK customer_key =
+                                           "<tenant>#<customer>", SK send_key)
   the send log (seller API), in key order   Query PK tenant_id [, SK begins_with <flow>#], filters on
                                            status / customer / channel, ExclusiveStartKey = cursor
 """
@@ -30,6 +32,15 @@ class MessageIdIndex(GlobalSecondaryIndex["SendRecord"]):
     message_id = UnicodeAttribute(hash_key=True)
 
 
+class CustomerSendsIndex(GlobalSecondaryIndex["SendRecord"]):
+    class Meta:
+        index_name = "customer-index"
+        projection = AllProjection()
+
+    customer_key = UnicodeAttribute(hash_key=True)
+    send_key = UnicodeAttribute(range_key=True)
+
+
 @register
 class SendRecord(Model):
     class Meta(metaclass=BoundTable):
@@ -47,6 +58,8 @@ class SendRecord(Model):
     customer_id = UnicodeAttribute(null=True)
     message_id = UnicodeAttribute(null=True)
     message_id_index = MessageIdIndex()
+    customer_key = UnicodeAttribute(null=True)
+    customer_index = CustomerSendsIndex()
     body = UnicodeAttribute(null=True)
     deferred_until = UTCDateTimeAttribute(null=True)
     attempts = NumberAttribute(default=0)
@@ -67,6 +80,8 @@ def claim_send(record: SendRecord) -> bool:
     from pynamodb.exceptions import PutError
 
     condition = SendRecord.send_key.does_not_exist() | SendRecord.status.is_in(*REDECIDABLE_STATUSES)
+    if record.customer_id:
+        record.customer_key = keys.customer_key(record.tenant_id, record.customer_id)
     try:
         record.save(condition=condition)
     except PutError as exc:
@@ -116,13 +131,13 @@ def ledger_page(
     until: datetime | None = None,
 ) -> tuple[list[SendRecord], str | None]:
     """Up to `limit` records in key order after the key `after`, and the key to continue after
-    (None at the end). One flow narrows the key range; the others are filters on it."""
+    (None at the end). One customer is a partition of the customer index; one flow narrows the key
+    range; the others are filters on it."""
     range_condition = SendRecord.send_key.startswith(keys.flow_send_key_prefix(flow)) if flow else None
     conditions = [
         condition
         for condition in (
             SendRecord.status == status if status else None,
-            SendRecord.customer_id == customer_id if customer_id else None,
             SendRecord.channel == channel if channel else None,
             SendRecord.send_key.contains(keys.subject_infix(subject_id)) if subject_id else None,
             SendRecord.decided_at >= since if since else None,
@@ -133,6 +148,18 @@ def ledger_page(
     filter_condition = None
     for condition in conditions:
         filter_condition = condition if filter_condition is None else filter_condition & condition
+    if customer_id:
+        return query_page(
+            SendRecord,
+            keys.customer_key(tenant_id, customer_id),
+            ("customer_key", "send_key"),
+            limit=limit,
+            after=after,
+            range_condition=range_condition,
+            filter_condition=filter_condition,
+            index=SendRecord.customer_index,
+            table_keys={"tenant_id": tenant_id},
+        )
     return query_page(
         SendRecord,
         tenant_id,
@@ -142,3 +169,15 @@ def ledger_page(
         range_condition=range_condition,
         filter_condition=filter_condition,
     )
+
+
+def sends_of(tenant_id: str, customer_id: str) -> list[SendRecord]:
+    """Every ledger record about one customer (erasure)."""
+    return list(SendRecord.customer_index.query(keys.customer_key(tenant_id, customer_id)))
+
+
+def redact(records: list[SendRecord]) -> int:
+    """Remove what a message said and to whom (erasure); the decision and its reason stay."""
+    for record in records:
+        record.update(actions=[SendRecord.recipient.remove(), SendRecord.body.remove(), SendRecord.detail.remove()])
+    return len(records)

@@ -6,6 +6,8 @@ Access patterns:
   create, never overwriting                       PutItem   condition attribute_not_exists
   settings or flow overrides replaced             UpdateItem condition attribute_exists (in one
                                                   TransactWriteItems with the change's audit record)
+  one webhook signing secret replaced (admin CLI) UpdateItem condition webhook_secrets unchanged
+  every tenant's id and name (admin CLI only)     Scan      (see list_tenants)
 
 The item holds the settings (TenantSettings) and flow overrides as validated JSON; `sms_number`
 is copied out of the settings to a top-level attribute because the index needs it there.
@@ -14,6 +16,7 @@ is copied out of the settings to a top-level attribute because the index needs i
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,7 +28,7 @@ from huike.config.flows import FlowsConfig
 from huike.config.tenant import TenantConfig, TenantSettings
 from huike.config.validation import load_lenient
 from huike.core import clock
-from huike.core.errors import NotFound
+from huike.core.errors import HuikeError, NotFound
 from huike.store.base import BoundTable, get_or_none, register, transaction_connection
 
 
@@ -35,6 +38,12 @@ class SmsNumberIndex(GlobalSecondaryIndex["Tenant"]):
         projection = AllProjection()
 
     sms_number = UnicodeAttribute(hash_key=True)
+
+
+class TenantExists(HuikeError):
+    """A create for a tenant id that is taken: nothing is overwritten."""
+
+    status = 409
 
 
 @register
@@ -50,6 +59,9 @@ class Tenant(Model):
     sms_number_index = SmsNumberIndex()
     settings = JSONAttribute(default=dict)
     flows = JSONAttribute(default=dict)
+    # Keys the pseudonyms of contacts (ids of customers known only by a phone or email, and the
+    # hashed addresses an erasure leaves on the suppression list). Never shown, never rotated.
+    pseudonym_key = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
 
 
@@ -59,6 +71,14 @@ def get_tenant(tenant_id: str) -> TenantConfig:
         # The id is not echoed: a probe learns nothing from the answer but that there is none.
         raise NotFound("unknown tenant")
     return _config(item)
+
+
+def flow_overrides(tenant_id: str) -> dict[str, Any]:
+    """The flow overrides as stored (what the seller set), not the effective flow settings."""
+    item = get_or_none(Tenant, tenant_id)
+    if item is None:
+        raise NotFound("unknown tenant")
+    return dict(item.flows or {})
 
 
 def tenant_by_sms_number(number: str) -> TenantConfig | None:
@@ -88,9 +108,17 @@ def create_tenant(
         sms_number=typed.sender.sms_number,
         settings=typed.model_dump(mode="json", exclude_defaults=True),
         flows=overrides,
+        pseudonym_key=secrets.token_hex(32),
         created_at=clock.now(),
     )
-    item.save(condition=Tenant.tenant_id.does_not_exist())
+    from pynamodb.exceptions import PutError
+
+    try:
+        item.save(condition=Tenant.tenant_id.does_not_exist())
+    except PutError as exc:
+        if _condition_failed(exc):
+            raise TenantExists(f"tenant {tenant_id!r} already exists") from None
+        raise
     from huike.store.api_keys import register_key
 
     register_key(tenant_id, api_key, "default")
@@ -110,6 +138,44 @@ def update_flows(tenant_id: str, overrides: Mapping[str, Any], change: Any = Non
     """Replace a tenant's flow overrides (validated here too), with the change's audit record."""
     FlowsConfig.validated(dict(overrides))
     return _update(tenant_id, [Tenant.flows.set(dict(overrides))], change)
+
+
+def set_webhook_secret(tenant_id: str, source: str, secret: str) -> TenantConfig:
+    """Replace one source's webhook signing secret and nothing else: the other sources' secrets,
+    the settings and the flows are kept. The secrets are one JSON attribute, so this reads it and
+    writes it back on condition that it did not change in between (a concurrent change retries)."""
+    from pynamodb.exceptions import UpdateError
+
+    for _ in range(3):
+        item = get_or_none(Tenant, tenant_id, consistent_read=True)
+        if item is None:
+            raise NotFound("unknown tenant")
+        current = dict(item.webhook_secrets or {})
+        try:
+            item.update(
+                actions=[Tenant.webhook_secrets.set({**current, source: secret})],
+                condition=Tenant.webhook_secrets == current,
+            )
+        except UpdateError as exc:
+            if _condition_failed(exc):
+                continue  # changed (or deleted) since it was read: read it again
+            raise
+        return _config(item)
+    raise RuntimeError(f"tenant {tenant_id!r} webhook secrets kept changing; try again")
+
+
+def list_tenants() -> list[tuple[str, str]]:
+    """Every tenant's (id, name), sorted by id: for the admin CLI only, never a function.
+
+    A Scan, the one in the domain: the tenants table holds one small item per shop and only an
+    operator lists it, by hand, so an index kept for this alone would cost every write for nothing.
+    """
+    items = Tenant.scan(attributes_to_get=["tenant_id", "name"])
+    return sorted((item.tenant_id, item.name) for item in items)
+
+
+def _condition_failed(exc: Exception) -> bool:
+    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
 
 
 def _update(tenant_id: str, actions: list[Any], change: Any) -> TenantConfig:
@@ -133,4 +199,5 @@ def _config(item: Tenant) -> TenantConfig:
         settings=load_lenient(TenantSettings, item.settings, f"tenant {item.tenant_id} settings"),
         flows=FlowsConfig.loaded(item.flows),
         webhook_secrets=dict(item.webhook_secrets or {}),
+        pseudonym_key=item.pseudonym_key or item.tenant_id,
     )

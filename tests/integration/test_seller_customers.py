@@ -1,0 +1,158 @@
+"""A seller's customers beyond the list: their orders, consent now and statements the shop
+collected, corrections (birthday, tags), and erasure (GDPR Art. 17 / PIPL Art. 47)."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+
+from tests.flows.test_marketing_flows import Events, buyer, identity
+from tests.support.clock import iso
+from tests.support.seller import SellerApi
+
+PHONE = "+15025550134"
+EMAIL = "ann.lee@example.com"
+
+
+@pytest.fixture
+def seller(runtime, tenant) -> SellerApi:
+    return SellerApi(runtime, tenant.api_key)
+
+
+def every_stored_item(runtime) -> str:
+    """Every item of every table, as text (a test may scan; request paths never do)."""
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    return json.dumps(
+        {
+            table: dynamodb.scan(TableName=table, ConsistentRead=True)["Items"]
+            for table in dynamodb.list_tables()["TableNames"]
+        }
+    )
+
+
+def every_execution_input(runtime) -> str:
+    return json.dumps([execution["input"] for execution in runtime.executions()])
+
+
+def test_a_customers_orders_newest_first_with_status_and_items(runtime, tenant, seller):
+    events = Events(runtime, tenant)
+    events.post("customer.updated", customer=buyer())
+    events.order_paid("order-1")
+    runtime.advance(seconds=3600)
+    events.order_paid("order-2")
+    orders = seller.get("/customers/buyer-1/orders").json()["items"]
+    assert [(o["order_id"], o["status"]) for o in orders] == [("order-2", "paid"), ("order-1", "paid")]
+    assert orders[0]["total_price"] == "89.00" and orders[0]["placed_at"] > orders[1]["placed_at"]
+    assert seller.get("/customers/nobody/orders").status == 404
+
+
+def test_a_consent_statement_the_shop_collected_is_history_and_the_current_state(runtime, tenant, seller):
+    Events(runtime, tenant).post("customer.updated", customer=buyer(email=EMAIL, consents=()))
+    assert seller.get("/customers/buyer-1/consent").json()["channels"]["email"]["marketing"] is None
+
+    statement = {
+        "channel": "email",
+        "granted": True,
+        "source": "in-store form",
+        "wording": "Email me offers. Unsubscribe any time.",
+        "proof": {"form_id": "F-77"},
+    }
+    recorded = seller.post("/customers/buyer-1/consent", statement, "consent-1")
+    assert recorded.status == 201, recorded.body
+    assert recorded.json()["channels"]["email"]["marketing"]["granted"] is True
+    assert seller.post("/customers/buyer-1/consent", statement, "consent-1").json() == recorded.json()  # replay
+    [entry] = seller.get("/customers/buyer-1/consent/history").json()["items"]
+    assert (entry["source"], entry["wording"], entry["proof"]) == (
+        "seller:in-store form",
+        statement["wording"],
+        {"form_id": "F-77"},
+    )
+    assert seller.get("/customers/buyer-1").json()["marketing_consent"]["email"] is True
+
+    bad = seller.post("/customers/buyer-1/consent", {"channel": "fax", "granted": "maybe"}, "consent-2")
+    assert bad.status == 422
+    assert {e["field"] for e in bad.json()["errors"]} >= {"body.channel", "body.granted", "body.source"}
+    assert seller.post("/customers/nobody/consent", statement, "consent-3").status == 404
+    assert len(seller.get("/customers/buyer-1/consent/history").json()["items"]) == 1
+
+
+def test_a_corrected_birthday_schedules_its_message_and_manual_tags_replace_the_old(runtime, tenant, seller):
+    Events(runtime, tenant).post("customer.updated", customer=buyer())
+    today = runtime.clock.now().date()
+    corrected = seller.patch(
+        "/customers/buyer-1", {"birthday": f"1990-{today:%m-%d}", "tags": ["vip", "vip", "wholesale"]}
+    )
+    assert corrected.status == 200, corrected.body
+    assert corrected.json()["birthday"] == f"1990-{today:%m-%d}" and corrected.json()["tags"] == ["vip", "wholesale"]
+    assert [e["name"] for e in runtime.executions() if e["name"].startswith("birthday-demo-buyer-1-")]
+    assert seller.patch("/customers/buyer-1", {"tags": []}).json()["tags"] == []
+    future = seller.patch("/customers/buyer-1", {"birthday": "2999-01-01", "tags": [""]})
+    assert future.status == 422 and {e["field"] for e in future.json()["errors"]} == {"birthday", "tags.0"}
+
+
+def test_an_erased_buyer_is_in_no_table_and_a_later_event_sends_nothing_until_they_consent(runtime, tenant, seller):
+    events = Events(runtime, tenant)
+    ann = buyer(phone=PHONE, email=EMAIL, consents=())
+    events.order_paid("order-1", customer={**identity(), "phone": PHONE, "email": EMAIL})
+    runtime.advance(seconds=60)
+    events.cart(customer=ann)  # marketing to a buyer who never opted in: skipped, with the reason
+    runtime.advance(seconds=2 * 3600)
+    skipped = seller.get("/sends", flow="cart_abandonment", customer_id="buyer-1").json()["items"]
+    assert [(s["status"], s["reason"]) for s in skipped] == [("skipped", "no-consent")]
+    assert PHONE in every_stored_item(runtime) and EMAIL in every_stored_item(runtime)
+
+    erased = seller.post("/customers/buyer-1/erase", {}, "erase-1")
+    assert erased.status == 200, erased.body
+    counts = erased.json()["erased"]
+    assert counts["profile"] == 1 and counts["orders"] == 1 and counts["messages_redacted"] >= 1
+    assert counts["suppressions_kept_as_pseudonyms"] == 2
+    stored = every_stored_item(runtime)
+    for personal in (PHONE, PHONE[2:], EMAIL, "Ann"):
+        assert personal not in stored, personal
+        assert personal not in every_execution_input(runtime), personal
+    assert seller.get("/customers/buyer-1").status == 404
+    assert seller.post("/customers/buyer-1/erase", {}, "erase-1").json() == erased.json()  # replay: one effect
+    [change] = [c for c in seller.get("/changes").json()["items"] if c["action"] == "customer.erase"]
+    assert PHONE not in json.dumps(change) and change["after"]["orders"] == 1
+
+    runtime.advance(seconds=24 * 3600)
+    before = len(runtime.outbox())
+    events.cart("cart-2", customer={**ann, "consents": []})  # they come back, without new consent
+    runtime.advance(seconds=2 * 3600)
+    assert len(runtime.outbox()) == before
+    log = seller.get("/sends", flow="cart_abandonment", customer_id="buyer-1").json()["items"]
+    [again] = [entry for entry in log if entry["subject_id"] == "cart-2"]
+    assert again["status"] == "skipped"
+
+    runtime.advance(seconds=60)
+    consent_now = {"channel": "sms", "granted": True, "at": iso(runtime.clock.now()), "wording": "Texts ok"}
+    events.cart("cart-3", customer={**ann, "consents": [consent_now]})  # new consent, after the erasure
+    runtime.advance(seconds=2 * 3600)
+    [message] = runtime.outbox()[before:]
+    assert message["to"] == PHONE and message["flow"] == "cart_abandonment"
+
+
+def test_erasing_an_unknown_customer_is_404_and_needs_an_idempotency_key(seller):
+    assert seller.post("/customers/nobody/erase", {}, "erase-x").status == 404
+    assert seller.post("/customers/nobody/erase", {}, None).status in (400, 422)
+
+
+def test_the_send_log_of_one_customer_is_their_index_partition_in_pages(runtime, tenant, seller):
+    events = Events(runtime, tenant)
+    for number in range(3):
+        events.order_paid(f"order-{number}", customer={**identity(), "phone": PHONE})
+    events.order_paid("order-other", customer={**identity("buyer-2"), "phone": "+15025550177"})
+    runtime.advance(seconds=60)
+    seen, cursor = [], None
+    while True:
+        page = seller.get("/sends", customer_id="buyer-1", limit=2, cursor=cursor).json()
+        seen += [entry["send_key"] for entry in page["items"]]
+        if not (cursor := page["next_cursor"]):
+            break
+    assert len(seen) == 3 == len(set(seen)) and all("order-other" not in key for key in seen)
+    assert seller.get("/sends", order_id="order-1").json()["items"][0]["subject_id"] == "order-1"
+    since = seller.get("/sends", since=iso(runtime.clock.now())).json()["items"]
+    assert since == []
+    assert seller.get("/sends", since="yesterday").status == 422
