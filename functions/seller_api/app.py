@@ -482,6 +482,15 @@ def domain_error(error: HuikeError) -> Response[str]:
 
 @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
 def request_invalid(error: RequestValidationError) -> Response[str]:
+    # Powertools validates before any middleware runs: the key is checked first all the same, so
+    # a caller without one learns nothing about the API's input (401, not 422 with field names).
+    if app.current_event.path not in PUBLIC_PATHS and "caller" not in app.context:
+        from huike.seller.access import authenticate
+
+        try:
+            authenticate(app.current_event.headers.get("Authorization"))
+        except HuikeError as denied:
+            return problem(denied.status, "Unauthorized", str(denied))
     return invalid([(e.get("loc") or (), str(e.get("msg"))) for e in error.errors()])
 
 

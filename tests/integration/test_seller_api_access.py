@@ -11,6 +11,11 @@ from tests.integration.test_seller_api import three_buyers
 from tests.support.seller import SellerApi
 
 DISTINCT_QUIET_START = "22:15"
+# A valid body per POST (an invalid one is a 422 whoever asks, which tells nothing either way).
+VALID_BODIES = {
+    ("POST", "/v1/suppressions"): {"address": "theirs@example.com"},
+    ("POST", "/v1/customers/{customer_id}/consent"): {"channel": "sms", "granted": True, "source": "walk"},
+}
 # Path parameters naming a tenant's own resource ({flow} names one of Huike's flows, every tenant's).
 OUR_RESOURCE_IDS = ("customer_id", "address")
 
@@ -39,11 +44,17 @@ def test_every_operation_is_401_without_a_key_and_shows_nothing_of_another_tenan
     [ann] = ours.get("/customers", phone="+15025550134").json()["items"]
     assert ours.post("/suppressions", {"address": "+15025550134"}, "ours-1").status == 201
     theirs = SellerApi(runtime, runtime.seed_tenant("other-shop").api_key)
-    values = {"customer_id": ann["customer_id"], "flow": "unpaid_reminder", "address": quote("+15025550134")}
+    values = {
+        "customer_id": ann["customer_id"],
+        "flow": "unpaid_reminder",
+        "channel": "sms",
+        "locale": "en",
+        "address": quote("+15025550134"),
+    }
 
     for method, path in seller_operations():
         concrete = path.format(**values)[len("/v1") :]
-        body = {"address": "theirs@example.com"} if method == "POST" else {} if method in ("PATCH", "PUT") else None
+        body = VALID_BODIES.get((method, path), {} if method in ("POST", "PATCH", "PUT") else None)
         headers = {"Idempotency-Key": f"walk-{method}-{path}"}
         anonymous = SellerApi(runtime, None).request(method, concrete, body, headers)
         assert anonymous.status == 401, (method, path, anonymous.body)

@@ -156,3 +156,10 @@ def test_the_send_log_of_one_customer_is_their_index_partition_in_pages(runtime,
     since = seller.get("/sends", since=iso(runtime.clock.now())).json()["items"]
     assert since == []
     assert seller.get("/sends", since="yesterday").status == 422
+
+
+def test_a_caller_without_a_key_gets_401_before_any_check_of_the_body(runtime, tenant):
+    anonymous = SellerApi(runtime, None).post("/customers/buyer-1/consent", {"channel": "fax"}, "anon-1")
+    assert anonymous.status == 401 and "errors" not in anonymous.json()
+    wrong = SellerApi(runtime, "hk_live_wrong").post("/customers/buyer-1/consent", {"channel": "fax"}, "anon-2")
+    assert wrong.status == 401

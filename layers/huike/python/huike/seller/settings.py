@@ -74,7 +74,7 @@ def change_flow(tenant_id: str, flow: str, patch: dict[str, Any], actor: str) ->
     overrides[name] = merge_patch(stored.get(name) or {}, patch)
     typed = SETTINGS_MODELS[FlowName(name)].model_validate(overrides[name])  # field paths relative to the flow
     if isinstance(patch.get("templates"), dict):
-        _refuse_unrenderable(tenant_id, FlowName(name), typed, set(patch["templates"]))
+        _refuse_unrenderable(tenant_id, typed, set(patch["templates"]))
     before = _flow_view(name, FlowsConfig.loaded(stored))
     after = _flow_view(name, FlowsConfig.validated(overrides))
     if after == before:
@@ -83,14 +83,14 @@ def change_flow(tenant_id: str, flow: str, patch: dict[str, Any], actor: str) ->
     return _flow_view(name, update_flows(tenant_id, overrides, change).flows)
 
 
-def _refuse_unrenderable(tenant_id: str, flow: FlowName, settings: Any, changed: set[str]) -> None:
+def _refuse_unrenderable(tenant_id: str, settings: Any, changed: set[str]) -> None:
     from huike.core.errors import Unprocessable
-    from huike.seller.templates import wording_problems
+    from huike.sending.templates import wording_problems
     from huike.store.tenants import get_tenant
 
     problems = [
         (path, problem)
-        for path, problem in wording_problems(flow, settings, get_tenant(tenant_id))
+        for path, problem in wording_problems(settings, get_tenant(tenant_id).shop_name)
         if path[1] in changed
     ]
     if problems:

@@ -127,18 +127,6 @@ def preview_template(
     return {**result, "subject": rendered["subject"], "text": body_text, "footer": footer or None}
 
 
-def wording_problems(flow: FlowName, settings: FlowSettings, tenant: TenantConfig) -> list[tuple[Any, str]]:
-    """Every saved wording of a flow that would not render, as (field path, problem)."""
-    problems: list[tuple[Any, str]] = []
-    for name, locales in settings.templates.items():
-        for locale, wording in locales.items():
-            context = templates.localise(_sample_context(tenant, settings, name, {}), locale)
-            for part, source in wording.model_dump(exclude_none=True).items():
-                for problem in templates.template_problems(name, source, context):
-                    problems.append((("templates", name, locale, part), problem))
-    return problems
-
-
 def _address(flow: str, channel: str, locale: str, template: str | None) -> tuple[FlowName, str, Channel]:
     try:
         flow_name = FlowName(flow)
@@ -187,11 +175,7 @@ def _sample_context(
     overrides: dict[str, str],
     request: PreviewRequest | None = None,
 ) -> dict[str, Any]:
-    variables = templates.TEMPLATE_VARIABLES[template]
-    context: dict[str, Any] = {
-        name: value for name, value in templates.SAMPLE_VALUES.items() if name in variables or name == "first_name"
-    }
-    context.update(shop=tenant.shop_name, coupon=settings.coupon or "")
+    context = templates.sample_context(template, tenant.shop_name, settings.coupon)
     if request is not None:
         context.update(_real_context(tenant, template, request))
     context.update(overrides)

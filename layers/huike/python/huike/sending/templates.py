@@ -234,6 +234,24 @@ def template_problems(template: str, source: str, context: dict[str, Any]) -> li
     return []
 
 
+def sample_context(template: str, shop: str, coupon: str | None) -> dict[str, Any]:
+    """The values a template is previewed and checked with when no real order is given."""
+    variables = TEMPLATE_VARIABLES[template]
+    context = {name: value for name, value in SAMPLE_VALUES.items() if name in variables or name == "first_name"}
+    return {**context, "shop": shop, "coupon": coupon or ""}
+
+
+def wording_problems(settings: FlowSettings, shop: str) -> list[tuple[tuple[str, ...], str]]:
+    """Every saved wording of a flow that would not render, as (field path, problem)."""
+    problems: list[tuple[tuple[str, ...], str]] = []
+    for name, locales in settings.templates.items():
+        for locale, wording in locales.items():
+            context = localise(sample_context(name, shop, settings.coupon), locale)
+            for part, source in wording.model_dump(exclude_none=True).items():
+                problems += [(("templates", name, locale, part), p) for p in template_problems(name, source, context)]
+    return problems
+
+
 # What a message is broken without: the link the buyer acts on. Checked only where the template in
 # use refers to it (a seller's own wording may leave it out).
 REQUIRED_CONTENT: dict[str, tuple[str, ...]] = {
