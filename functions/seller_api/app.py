@@ -47,6 +47,7 @@ ERRORS: dict[int, Any] = {
     401: {"description": "No valid API key (WWW-Authenticate: Bearer)", **_PROBLEM},
     404: {"description": "No such resource for this tenant", **_PROBLEM},
     422: {"description": "Invalid input: `errors` lists each field and why", **_PROBLEM},
+    429: {"description": "Over the tenant's requests per minute (Retry-After, RateLimit-* headers)", **_PROBLEM},
 }
 
 
@@ -54,17 +55,42 @@ def problem(status: int, title: str, detail: str, **extra: Any) -> Response[str]
     import json
 
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
-    headers = {"WWW-Authenticate": 'Bearer realm="huike"'} if status == 401 else None
+    headers: dict[str, Any] = {"WWW-Authenticate": 'Bearer realm="huike"'} if status == 401 else {}
+    if (allowance := app.context.get("allowance")) is not None:
+        headers.update(allowance.headers())
     return Response(status_code=status, content_type=PROBLEM, body=json.dumps(body), headers=headers)
 
 
-def authenticated(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
+def admitted(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    """Every /v1 route: the caller's key (401), then the tenant's rate limit (429)."""
     if app.current_event.path in PUBLIC_PATHS:
         return next_middleware(app)
-    from huike.seller.access import authenticate
+    refused = gate()
+    if refused is not None:
+        return refused
+    response = next_middleware(app)
+    response.headers.update(app.context["allowance"].headers())
+    return response
 
-    app.append_context(caller=authenticate(app.current_event.headers.get("Authorization")))  # type: ignore[no-untyped-call]
-    return next_middleware(app)
+
+def gate() -> Response[str] | None:
+    """Authenticate and count the request; the refusal to answer with, if any."""
+    from huike.seller.access import authenticate
+    from huike.seller.ratelimit import TooManyRequests, admit
+
+    try:
+        caller = authenticate(app.current_event.headers.get("Authorization"))
+    except HuikeError as denied:
+        return problem(denied.status, "Unauthorized", str(denied))
+    app.append_context(caller=caller)  # type: ignore[no-untyped-call]
+    try:
+        app.append_context(allowance=admit(caller.tenant_id))  # type: ignore[no-untyped-call]
+    except TooManyRequests as over:
+        app.append_context(allowance=over.allowance)  # type: ignore[no-untyped-call]
+        refused = problem(429, "Too many requests", str(over))
+        refused.headers["Retry-After"] = str(over.allowance.reset_seconds)
+        return refused
+    return None
 
 
 def tenant_id() -> str:
@@ -449,7 +475,7 @@ def openapi_json() -> str:
     )
 
 
-app.use(middlewares=[authenticated])
+app.use(middlewares=[admitted])
 app.include_router(settings, prefix="/v1")
 app.include_router(flows, prefix="/v1")
 app.include_router(sends, prefix="/v1")
@@ -476,7 +502,14 @@ def domain_error(error: HuikeError) -> Response[str]:
 
     if isinstance(error, Unprocessable):
         return invalid([(loc if isinstance(loc, tuple) else (loc,), message) for loc, message in error.errors])
-    titles = {400: "Bad request", 401: "Unauthorized", 404: "Not found", 422: "Unprocessable content"}
+    titles = {
+        400: "Bad request",
+        401: "Unauthorized",
+        404: "Not found",
+        409: "Conflict",
+        422: "Unprocessable content",
+        429: "Too many requests",
+    }
     return problem(error.status, titles.get(error.status, "Error"), str(error))
 
 
@@ -485,12 +518,9 @@ def request_invalid(error: RequestValidationError) -> Response[str]:
     # Powertools validates before any middleware runs: the key is checked first all the same, so
     # a caller without one learns nothing about the API's input (401, not 422 with field names).
     if app.current_event.path not in PUBLIC_PATHS and "caller" not in app.context:
-        from huike.seller.access import authenticate
-
-        try:
-            authenticate(app.current_event.headers.get("Authorization"))
-        except HuikeError as denied:
-            return problem(denied.status, "Unauthorized", str(denied))
+        refused = gate()
+        if refused is not None:
+            return refused
     return invalid([(e.get("loc") or (), str(e.get("msg"))) for e in error.errors()])
 
 

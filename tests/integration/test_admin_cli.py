@@ -374,3 +374,13 @@ def test_the_cli_makes_a_secret_for_every_source_the_local_runtime_seeds():
     from infra.local.provisioning import WEBHOOK_SOURCES as LOCAL_SOURCES
 
     assert WEBHOOK_SOURCES == LOCAL_SOURCES
+
+
+def test_a_usage_plan_set_by_the_operator_limits_the_tenants_requests_per_minute(runtime, tenant, admin):
+    assert admin("tenants", "show", "demo").json()["requests_per_minute"] == 120
+    assert admin("tenants", "set-plan", "demo", "--requests-per-minute", "2").json()["requests_per_minute"] == 2
+    statuses = [settings_status(runtime, tenant.api_key) for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    refused = admin("tenants", "set-plan", "demo", "--requests-per-minute", "0")
+    assert refused.exit_code == 2 and "between 1 and 100000" in refused.error()
+    assert admin("tenants", "set-plan", "nobody", "--requests-per-minute", "5").exit_code == 1

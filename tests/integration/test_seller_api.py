@@ -337,3 +337,28 @@ def test_an_invalid_customer_correction_is_422_and_changes_nothing(runtime, tena
     assert {e["field"] for e in response.json()["errors"]} == {"timezone", "phone"}
     assert seller.get(path).json() == before
     assert seller.patch("/customers/shopify-nobody", {"last_name": "Lee"}).status == 404
+
+
+# -- rate limit -------------------------------------------------------------------------------------
+def test_every_answer_says_how_much_of_the_tenants_plan_is_left(seller):
+    first, second = seller.get("/settings"), seller.get("/flows/nope")
+    assert (first.status, second.status) == (200, 404)
+    assert first.headers["RateLimit-Limit"] == "120"
+    assert int(first.headers["RateLimit-Remaining"]) == int(second.headers["RateLimit-Remaining"]) + 1
+    assert 1 <= int(first.headers["RateLimit-Reset"]) <= 60
+
+
+def test_over_the_plan_is_429_with_retry_after_changes_nothing_and_the_next_minute_is_open(runtime, tenant, seller):
+    from huike.store.tenants import set_usage_plan
+
+    set_usage_plan("demo", 3)
+    other = SellerApi(runtime, runtime.seed_tenant("other-shop").api_key)
+    for _ in range(3):
+        assert seller.get("/settings").status == 200
+    over = seller.patch("/settings", {"quiet_hours": {"start": "22:45"}})
+    assert over.status == 429 and content_type(over).startswith(PROBLEM)
+    assert over.headers["RateLimit-Remaining"] == "0" and int(over.headers["Retry-After"]) >= 1
+    assert other.get("/settings").status == 200  # another tenant's plan is its own
+
+    runtime.advance(seconds=int(over.headers["Retry-After"]))
+    assert seller.get("/settings").json()["quiet_hours"]["start"] != "22:45:00"  # the refused PATCH did nothing

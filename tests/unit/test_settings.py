@@ -24,6 +24,7 @@ TABLES = {
     "CONSENT_LEDGER_TABLE": "cl",
     "API_KEYS_TABLE": "keys",
     "AUDIT_TABLE": "audit",
+    "USAGE_TABLE": "usage",
 }
 
 

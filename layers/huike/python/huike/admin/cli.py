@@ -95,6 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("tenant_id", metavar="TENANT_ID")
     show.set_defaults(run=commands.show_tenant)
 
+    plan = tenant_commands.add_parser("set-plan", help="the seller API usage plan (requests per minute)")
+    plan.add_argument("tenant_id", metavar="TENANT_ID")
+    plan.add_argument("--requests-per-minute", type=int, required=True, help="shared by all the tenant's keys")
+    plan.set_defaults(run=commands.set_plan)
+
     rotate = tenant_commands.add_parser("rotate-secret", help="set a new webhook signing secret for one source")
     rotate.add_argument("tenant_id", metavar="TENANT_ID")
     rotate.add_argument("--source", required=True, choices=commands.WEBHOOK_SOURCES)

@@ -65,7 +65,7 @@ def list_tenants(_: Namespace) -> dict[str, Any]:
 
 def show_tenant(options: Namespace) -> dict[str, Any]:
     """Settings, flow overrides, key metadata and which sources have a secret: never a secret or hash."""
-    from huike.store.tenants import flow_overrides, get_tenant
+    from huike.store.tenants import flow_overrides, get_tenant, usage_plan
 
     tenant = get_tenant(options.tenant_id)
     return {
@@ -75,7 +75,18 @@ def show_tenant(options: Namespace) -> dict[str, Any]:
         "flows": flow_overrides(tenant.tenant_id),
         "webhook_sources": {source: bool(tenant.secret(source)) for source in WEBHOOK_SOURCES},
         "keys": _key_views(tenant.tenant_id),
+        "requests_per_minute": usage_plan(tenant.tenant_id),
     }
+
+
+def set_plan(options: Namespace) -> dict[str, Any]:
+    """The tenant's seller API usage plan: requests per minute, shared by all its keys."""
+    from huike.store.tenants import set_usage_plan, usage_plan
+
+    if not 1 <= options.requests_per_minute <= 100_000:
+        raise BadRequest("--requests-per-minute must be between 1 and 100000")
+    set_usage_plan(options.tenant_id, options.requests_per_minute)
+    return {"tenant_id": options.tenant_id, "requests_per_minute": usage_plan(options.tenant_id)}
 
 
 def rotate_secret(options: Namespace) -> dict[str, Any]:

@@ -21,6 +21,7 @@ STACK_OUTPUTS = {
     "ConsentLedgerTableName": "CONSENT_LEDGER_TABLE",
     "ApiKeysTableName": "API_KEYS_TABLE",
     "AuditTableName": "AUDIT_TABLE",
+    "UsageTableName": "USAGE_TABLE",
 }
 LOCAL_ROUTE = "/_local/admin"
 LOCAL_TIMEOUT_SECONDS = 120

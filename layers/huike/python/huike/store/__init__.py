@@ -6,7 +6,7 @@ The only package that imports PynamoDB.
 
 def all_models() -> tuple[type, ...]:
     """Every table's model (each aggregate module registers its own on import)."""
-    from huike.store import api_keys, audit, carts, consent, customers, orders, sends, tenants  # noqa: F401
+    from huike.store import api_keys, audit, carts, consent, customers, orders, sends, tenants, usage  # noqa: F401
     from huike.store.base import MODELS
 
     return tuple(MODELS)

@@ -107,10 +107,16 @@ def utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def get_or_none(model: type[M], hash_key: str, range_key: str | None = None, consistent_read: bool = False) -> M | None:
-    """GetItem by key; None when there is no such item."""
+def get_or_none(
+    model: type[M],
+    hash_key: str,
+    range_key: str | None = None,
+    consistent_read: bool = False,
+    attributes_to_get: list[str] | None = None,
+) -> M | None:
+    """GetItem by key (only `attributes_to_get` when given); None when there is no such item."""
     try:
-        return model.get(hash_key, range_key, consistent_read=consistent_read)
+        return model.get(hash_key, range_key, consistent_read=consistent_read, attributes_to_get=attributes_to_get)
     except model.DoesNotExist:
         return None
 

@@ -20,7 +20,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from pynamodb.attributes import JSONAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -62,6 +62,8 @@ class Tenant(Model):
     # Keys the pseudonyms of contacts (ids of customers known only by a phone or email, and the
     # hashed addresses an erasure leaves on the suppression list). Never shown, never rotated.
     pseudonym_key = UnicodeAttribute(null=True)
+    # The seller API usage plan (admin CLI): requests per minute for all of the tenant's keys.
+    requests_per_minute = NumberAttribute(null=True)
     created_at = UTCDateTimeAttribute()
 
 
@@ -79,6 +81,29 @@ def flow_overrides(tenant_id: str) -> dict[str, Any]:
     if item is None:
         raise NotFound("unknown tenant")
     return dict(item.flows or {})
+
+
+DEFAULT_REQUESTS_PER_MINUTE = 120
+
+
+def usage_plan(tenant_id: str) -> int:
+    """The tenant's seller API requests per minute (one projected GetItem)."""
+    item = get_or_none(Tenant, tenant_id, attributes_to_get=["requests_per_minute"])
+    limit = item.requests_per_minute if item is not None else None
+    return int(limit) if limit else DEFAULT_REQUESTS_PER_MINUTE
+
+
+def set_usage_plan(tenant_id: str, requests_per_minute: int) -> None:
+    from pynamodb.exceptions import UpdateError
+
+    try:
+        Tenant(tenant_id).update(
+            actions=[Tenant.requests_per_minute.set(requests_per_minute)], condition=Tenant.tenant_id.exists()
+        )
+    except UpdateError as exc:
+        if _condition_failed(exc):
+            raise NotFound("unknown tenant") from None
+        raise
 
 
 def tenant_by_sms_number(number: str) -> TenantConfig | None:
