@@ -4,7 +4,7 @@ routes (GET /v1/openapi.json, Swagger UI at /v1/docs)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -231,19 +231,42 @@ customers = Router()  # type: ignore[no-untyped-call]
 
 @customers.get(
     "/customers",
-    summary="Customers: one by phone or email, or all in id order (paged)",
+    summary="Customers: one by phone, email or platform id; else pages in id order or by last order, filtered",
     tags=["customers"],
     responses=ERRORS,
 )
 def list_customers(
     phone: Annotated[str | None, Query(max_length=50, description="E.164, or national for the shop's country")] = None,
     email: Annotated[str | None, Query(max_length=320)] = None,
+    platform_id: Annotated[
+        str | None, Query(max_length=200, description="The platform's customer id (e.g. Shopify's 207119551)")
+    ] = None,
+    tag: Annotated[str | None, Query(max_length=50, description="Has this manual tag")] = None,
+    consent: Annotated[
+        Literal["sms", "mms", "email"] | None, Query(description="Has marketing consent on this channel")
+    ] = None,
+    last_order_after: Annotated[AwareDatetime | None, Query(description="Last ordered at or after")] = None,
+    last_order_before: Annotated[AwareDatetime | None, Query(description="Last ordered before")] = None,
+    sort: Annotated[
+        Literal["id", "last_order"], Query(description="id, or last_order (newest first; customers who ordered)")
+    ] = "id",
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> dict[str, Any]:
+    from huike.seller.customers import CustomerQuery
     from huike.seller.customers import list_customers as listed
 
-    return listed(tenant_id(), phone=phone, email=email, limit=limit, cursor=cursor).as_dict()
+    query = CustomerQuery(
+        phone=phone,
+        email=email,
+        platform_id=platform_id,
+        tag=tag,
+        consent=consent,
+        last_order_after=last_order_after,
+        last_order_before=last_order_before,
+        sort=sort,
+    )
+    return listed(tenant_id(), query, limit=limit, cursor=cursor).as_dict()
 
 
 @customers.get(

@@ -163,3 +163,44 @@ def test_a_caller_without_a_key_gets_401_before_any_check_of_the_body(runtime, t
     assert anonymous.status == 401 and "errors" not in anonymous.json()
     wrong = SellerApi(runtime, "hk_live_wrong").post("/customers/buyer-1/consent", {"channel": "fax"}, "anon-2")
     assert wrong.status == 401
+
+
+def test_customers_by_last_order_in_a_date_range_filtered_by_tag_and_consent(runtime, tenant, seller):
+    events = Events(runtime, tenant)
+    start = runtime.clock.now()
+    for number, consents in ((1, ("sms",)), (2, ()), (3, ("email",))):
+        person = buyer(platform_id=f"b-{number}", phone=f"+1502555017{number}", email=f"b{number}@example.com")
+        events.post("customer.updated", customer={**person, "consents": buyer(consents=consents)["consents"]})
+        events.order_paid(f"order-{number}", customer=identity(f"b-{number}"))
+        runtime.advance(seconds=3600)
+    events.post("customer.updated", customer=buyer(platform_id="never-ordered", phone="+15025550199", consents=()))
+    assert seller.patch("/customers/b-1", {"tags": ["vip"]}).status == 200
+    assert seller.patch("/customers/b-3", {"tags": ["vip", "wholesale"]}).status == 200
+
+    def ids(**query):
+        seen, cursor = [], None
+        while True:
+            page = seller.get("/customers", limit=1, cursor=cursor, **query)
+            assert page.status == 200, page.body
+            seen += [c["customer_id"] for c in page.json()["items"]]
+            if not (cursor := page.json()["next_cursor"]):
+                return seen
+
+    assert ids(sort="last_order") == ["b-3", "b-2", "b-1"]  # newest first; never-ordered is not listed
+    one_hour_in = iso(start + (runtime.clock.now() - start) / 3)
+    assert ids(last_order_after=one_hour_in) == ["b-3", "b-2"]
+    assert ids(last_order_before=one_hour_in) == ["b-1"]
+    assert ids(tag="vip") == ["b-1", "b-3"] and ids(tag="vip", sort="last_order") == ["b-3", "b-1"]
+    assert ids(consent="sms") == ["b-1"] and ids(consent="email", tag="wholesale") == ["b-3"]
+    assert ids(consent="mms") == ["b-1"]  # consent to marketing texts covers picture messages
+    assert ids(platform_id="b-2") == ["b-2"] and ids(platform_id="b-2", tag="vip") == []
+    assert seller.get("/customers", consent="fax").status == 422
+    assert seller.get("/customers", sort="last_order", cursor="bm90LWEtY3Vyc29y").status == 400
+
+
+def test_a_shopify_customer_is_found_by_the_id_shopify_gave_them(runtime, tenant, seller, shopify):
+    from tests.support.payloads import shopify_order
+
+    assert shopify.post("orders/create", shopify_order(created_at=iso(runtime.clock.now()))).status == 200
+    [found] = seller.get("/customers", platform_id="207119551").json()["items"]
+    assert found["customer_id"] == "shopify-207119551"

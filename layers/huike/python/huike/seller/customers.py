@@ -4,7 +4,8 @@ history for that customer (append-only)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
@@ -14,24 +15,88 @@ from huike.core import clock
 from huike.core.enums import Channel
 from huike.core.errors import BadRequest, NotFound
 from huike.core.zones import zone
-from huike.seller.paging import Page, decode_cursor, encode_cursor
+from huike.seller.paging import Page, decode_cursor, decode_cursor_fields, encode_cursor
+
+PLATFORM_PREFIXES = ("shopify-", "woocommerce-")
 
 
-def list_customers(
-    tenant_id: str, *, phone: str | None = None, email: str | None = None, limit: int = 50, cursor: str | None = None
-) -> Page:
-    """By phone or email: the one customer known by it (an index query). Otherwise every
-    customer in id order, `limit` per page."""
+@dataclass(frozen=True)
+class CustomerQuery:
+    """The seller's list: one customer by a contact or platform id, else pages in id order or by
+    last order (newest first, optionally in a date range), filtered by manual tag or consent."""
+
+    phone: str | None = None
+    email: str | None = None
+    platform_id: str | None = None
+    tag: str | None = None
+    consent: str | None = None
+    last_order_after: datetime | None = None
+    last_order_before: datetime | None = None
+    sort: str = "id"
+
+
+def list_customers(tenant_id: str, query: CustomerQuery, *, limit: int = 50, cursor: str | None = None) -> Page:
     from huike.store import customers as store
 
-    if phone or email:
-        customer_id = _by_contact(tenant_id, phone, email)
-        found = store.get_customer(tenant_id, customer_id) if customer_id else None
-        return Page(items=[_summary(found)] if found else [])
-    after = decode_cursor(cursor, "customer_id") if cursor else None
-    records, last = store.customers_page(tenant_id, limit=limit, after=after)
+    if query.consent is not None and query.consent not in {c.value for c in Channel}:
+        raise BadRequest(f"consent must be one of {', '.join(c.value for c in Channel)}")
+    if query.phone or query.email or query.platform_id:
+        found = _one(tenant_id, query)
+        keep = found is not None and _matches(found, query)
+        return Page(items=[_summary(found)] if keep else [])
+    condition = store.customer_filter(query.tag, query.consent)
+    by_last_order = query.sort == "last_order" or query.last_order_after or query.last_order_before
+    if by_last_order:
+        after = _last_order_position(cursor) if cursor else None
+        records, last_seen = store.customers_by_last_order(
+            tenant_id,
+            limit=limit,
+            after=after,
+            since=query.last_order_after,
+            until=query.last_order_before,
+            filter_condition=condition,
+        )
+        following = (
+            encode_cursor({"last_order_at": clock.to_iso(last_seen[0]), "customer_id": last_seen[1]})
+            if last_seen
+            else None
+        )
+        return Page(items=[_summary(c) for c in records], next_cursor=following)
+    after_id = decode_cursor(cursor, "customer_id") if cursor else None
+    records, last = store.customers_page(tenant_id, limit=limit, after=after_id, filter_condition=condition)
     return Page(
         items=[_summary(c) for c in records], next_cursor=encode_cursor({"customer_id": last}) if last else None
+    )
+
+
+def _last_order_position(cursor: str) -> tuple[datetime, str]:
+    position = decode_cursor_fields(cursor, "last_order_at", "customer_id")
+    try:
+        return clock.parse_iso(position["last_order_at"]), position["customer_id"]
+    except ValueError:
+        raise BadRequest("cursor is not one this API returned") from None
+
+
+def _one(tenant_id: str, query: CustomerQuery) -> Any:
+    from huike.store import customers as store
+
+    if query.platform_id:
+        for candidate in (query.platform_id, *(prefix + query.platform_id for prefix in PLATFORM_PREFIXES)):
+            if (found := store.get_customer(tenant_id, candidate)) is not None:
+                return found
+        return None
+    customer_id = _by_contact(tenant_id, query.phone, query.email)
+    return store.get_customer(tenant_id, customer_id) if customer_id else None
+
+
+def _matches(customer: Any, query: CustomerQuery) -> bool:
+    """The other filters, applied to the one customer a contact or platform id found."""
+    last = customer.last_order_at
+    return (
+        (not query.tag or query.tag in (customer.tags or set()))
+        and (not query.consent or customer.has_marketing_consent(query.consent))
+        and (not query.last_order_after or (last is not None and last >= query.last_order_after))
+        and (not query.last_order_before or (last is not None and last < query.last_order_before))
     )
 
 

@@ -28,11 +28,16 @@ def encode_cursor(key: dict[str, str]) -> str:
 
 
 def decode_cursor(cursor: str, field_name: str) -> str:
+    return decode_cursor_fields(cursor, field_name)[field_name]
+
+
+def decode_cursor_fields(cursor: str, *field_names: str) -> dict[str, str]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        value = json.loads(base64.urlsafe_b64decode(padded.encode()))[field_name]
+        decoded = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        values = {name: decoded[name] for name in field_names}
     except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
         raise BadRequest("cursor is not one this API returned") from None
-    if not isinstance(value, str) or not value:
+    if not all(isinstance(value, str) and value for value in values.values()):
         raise BadRequest("cursor is not one this API returned")
-    return value
+    return values

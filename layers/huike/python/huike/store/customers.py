@@ -5,6 +5,9 @@ Access patterns:
   the customer known by a phone number         Query GSI phone-index (PK phone, SK tenant_id), keys only
   the customer known by an email address       Query GSI email-index (PK email, SK tenant_id), keys only
   a tenant's customers in id order (seller API) Query PK tenant_id, SK > cursor, Limit
+  ... by last order, in a date range (seller API) Query GSI last_order-index (PK tenant_id, SK
+                                                last_order_at), newest first; sparse (ordered only)
+  ... with a manual tag or marketing consent     a filter on either query (reads the range, pages)
   profile + consent state + ledger entries     TransactWriteItems (state and history never disagree)
 
 Bounded lists on the item: `marketing_sends` keeps the last 7 days; `marketing_pending` holds one
@@ -29,7 +32,8 @@ from pynamodb.attributes import (
     UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.expressions.operand import Path
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from huike.core import clock
@@ -57,6 +61,15 @@ class EmailIndex(GlobalSecondaryIndex["Customer"]):
 
     email = UnicodeAttribute(hash_key=True)
     tenant_id = UnicodeAttribute(range_key=True)
+
+
+class LastOrderIndex(GlobalSecondaryIndex["Customer"]):
+    class Meta:
+        index_name = "last_order-index"
+        projection = AllProjection()
+
+    tenant_id = UnicodeAttribute(hash_key=True)
+    last_order_at = UTCDateTimeAttribute(range_key=True)
 
 
 class PendingSend(MapAttribute[str, Any]):
@@ -97,6 +110,7 @@ class Customer(Model):
     first_order_at = UTCDateTimeAttribute(null=True)
     last_order_at = UTCDateTimeAttribute(null=True)
     last_order_id = UnicodeAttribute(null=True)
+    last_order_index = LastOrderIndex()
     # Marketing sends of the last 7 days, for frequency caps: [{"at", "channel", "flow"}]
     marketing_sends = JSONAttribute(null=True)
     # Marketing flows scheduled for this customer, for cap priority. A list, so a reservation can
@@ -184,9 +198,88 @@ def delete_customer(tenant_id: str, customer_id: str) -> int:
     return 1
 
 
-def customers_page(tenant_id: str, *, limit: int, after: str | None) -> tuple[list[Customer], str | None]:
+def customer_filter(tag: str | None = None, consent_channel: str | None = None) -> Any:
+    """A filter for the seller's list: a manual tag, marketing consent on a channel."""
+    conditions = []
+    if tag:
+        conditions.append(Customer.tags.contains(tag))
+    if consent_channel:
+        # Current consent is one JSON string (json.dumps, as PynamoDB's JSONAttribute writes it),
+        # matched as text through a plain path (the attribute would JSON-encode the operand). MMS
+        # consent falls back to SMS consent, as has_marketing_consent does.
+        def granted_on(attribute: Any) -> Any:
+            return Path(attribute.attr_name).contains('"granted": true')
+
+        granted = granted_on(_CONSENT_ATTRIBUTE[Channel(consent_channel)])
+        if consent_channel == Channel.MMS:
+            granted = granted | (Customer.mms_consent.does_not_exist() & granted_on(Customer.sms_consent))
+        conditions.append(granted)
+    combined = None
+    for condition in conditions:
+        combined = condition if combined is None else combined & condition
+    return combined
+
+
+def customers_page(
+    tenant_id: str, *, limit: int, after: str | None, filter_condition: Any = None
+) -> tuple[list[Customer], str | None]:
     """The tenant's customers in id order (the seller API's list), `limit` at a time."""
-    return query_page(Customer, tenant_id, ("tenant_id", "customer_id"), limit=limit, after=after)
+    return query_page(
+        Customer, tenant_id, ("tenant_id", "customer_id"), limit=limit, after=after, filter_condition=filter_condition
+    )
+
+
+def customers_by_last_order(
+    tenant_id: str,
+    *,
+    limit: int,
+    after: tuple[datetime, str] | None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    filter_condition: Any = None,
+) -> tuple[list[Customer], tuple[datetime, str] | None]:
+    """Customers who ordered, newest last order first, in [since, until); `after` is the
+    (last_order_at, customer_id) of the previous page's last customer."""
+    attribute = Customer.last_order_at
+    range_condition: Any
+    if since and until:
+        range_condition = attribute.between(since, until - timedelta(microseconds=1))
+    elif since:
+        range_condition = attribute >= since
+    elif until:
+        range_condition = attribute < until
+    else:
+        range_condition = None
+
+    def start(position: tuple[datetime, str] | None) -> dict[str, Any] | None:
+        if position is None:
+            return None
+        moment, customer_id = position
+        return {
+            "tenant_id": {"S": tenant_id},
+            "customer_id": {"S": customer_id},
+            "last_order_at": {"S": attribute.serialize(moment)},
+        }
+
+    def query(position: tuple[datetime, str] | None, page_size: int) -> Any:
+        return Customer.last_order_index.query(
+            tenant_id,
+            range_condition,
+            filter_condition,
+            scan_index_forward=False,
+            last_evaluated_key=start(position),
+            page_size=page_size,
+        )
+
+    items: list[Customer] = []
+    for item in query(after, limit):
+        items.append(item)
+        if len(items) == limit:
+            break
+    if len(items) < limit:
+        return items, None
+    last = (items[-1].last_order_at, items[-1].customer_id)
+    return items, last if next(iter(query(last, 1)), None) is not None else None
 
 
 def customer_id_by_phone(tenant_id: str, phone: str) -> str | None:
