@@ -136,7 +136,11 @@ def run(webhooks: Webhooks, recorder: Recorder) -> Results:
             "canonical product.viewed",
             execution("browse_abandonment", f"custom-{BROWSE.number}:{BROWSED_PRODUCT}", T0.strftime("%Y%m%d")),
         ),
-        ("birthday", "canonical customer.updated", execution("birthday", f"custom-{BIRTHDAY.number}", "2026")),
+        (
+            "birthday",
+            "canonical customer.updated",
+            execution("birthday", f"custom-{BIRTHDAY.number}", "2026", BIRTHDAY_DATE[5:].replace("-", "")),
+        ),
         (
             "notice",
             "payment at 22:30 local, deferred to 08:00",
