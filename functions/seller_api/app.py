@@ -17,8 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import AwareDatetime, BaseModel, Field
 
 from huike.core.errors import HuikeError
-from huike.seller.customers import ConsentStatement
-from huike.seller.templates import PreviewRequest, TemplateWording
+from huike.seller.bodies import ConsentStatement, PreviewRequest, TemplateWording
 
 logger = Logger()
 app = APIGatewayRestResolver(enable_validation=True)
@@ -245,10 +244,11 @@ def list_customers(
     consent: Annotated[
         Literal["sms", "mms", "email"] | None, Query(description="Has marketing consent on this channel")
     ] = None,
-    last_order_after: Annotated[AwareDatetime | None, Query(description="Last ordered at or after")] = None,
-    last_order_before: Annotated[AwareDatetime | None, Query(description="Last ordered before")] = None,
+    last_order_after: Annotated[AwareDatetime | None, Query(description="Last paid order at or after")] = None,
+    last_order_before: Annotated[AwareDatetime | None, Query(description="Last paid order before")] = None,
     sort: Annotated[
-        Literal["id", "last_order"], Query(description="id, or last_order (newest first; customers who ordered)")
+        Literal["id", "last_order"],
+        Query(description="id, or last_order: newest last paid order first (customers with one)"),
     ] = "id",
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,

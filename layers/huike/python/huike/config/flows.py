@@ -10,12 +10,11 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from huike.config.validation import HTTP_URL_PATTERN, MAX_URL_LENGTH, load_lenient
+from huike.config.validation import HTTP_URL_PATTERN, MAX_TEMPLATE_LENGTH, MAX_URL_LENGTH, load_lenient
 from huike.core.enums import Channel, FlowName, Purpose
 
 TemplateLocale = Literal["en", "zh-CN"]
 HttpUrl = Annotated[str, Field(pattern=HTTP_URL_PATTERN, max_length=MAX_URL_LENGTH)]
-MAX_TEMPLATE_LENGTH = 2000
 DAY_MINUTES = 24 * 60
 
 

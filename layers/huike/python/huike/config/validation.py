@@ -12,6 +12,7 @@ M = TypeVar("M", bound=BaseModel)
 LOG = logging.getLogger("huike.config")
 HTTP_URL_PATTERN = r"^https?://\S+$"
 MAX_URL_LENGTH = 2048
+MAX_TEMPLATE_LENGTH = 2000
 
 
 def load_lenient(model: type[M], stored: Mapping[str, Any] | None, what: str) -> M:

@@ -6,15 +6,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from huike.config.tenant import Locale
 from huike.core import clock
 from huike.core.enums import Channel
 from huike.core.errors import BadRequest, NotFound
 from huike.core.zones import zone
+from huike.seller.bodies import ConsentStatement
 from huike.seller.paging import Page, decode_cursor, decode_cursor_fields, encode_cursor
 
 PLATFORM_PREFIXES = ("shopify-", "woocommerce-")
@@ -260,22 +261,6 @@ def consent_now(tenant_id: str, customer_id: str) -> dict[str, Any]:
             for channel, state in detail["consent"].items()
         },
     }
-
-
-class ConsentStatement(BaseModel):
-    """A marketing consent statement the shop collected itself (a form, a call, a store visit)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    channel: Channel
-    purpose: Literal["marketing"] = Field(default="marketing", description="Transactional messages need none")
-    granted: bool
-    source: str = Field(min_length=1, max_length=100, description="Where it was collected, e.g. in-store form")
-    at: AwareDatetime | None = Field(default=None, description="When the person stated it (default now)")
-    wording: str | None = Field(default=None, min_length=1, max_length=1000, description="The wording shown")
-    proof: dict[Annotated[str, Field(max_length=50)], Annotated[str, Field(max_length=500)]] = Field(
-        default_factory=dict, max_length=10, description="ip, user_agent, signed form id, ..."
-    )
 
 
 def add_consent_statement(tenant_id: str, customer_id: str, body: dict[str, Any]) -> dict[str, Any]:

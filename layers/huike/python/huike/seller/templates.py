@@ -6,12 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from huike.config.flows import MAX_TEMPLATE_LENGTH, SETTINGS_MODELS, FlowSettings
+from huike.config.flows import SETTINGS_MODELS, FlowSettings
 from huike.config.tenant import TenantConfig
 from huike.core.enums import Channel, FlowName, Purpose
 from huike.core.errors import NotFound, Unprocessable
+from huike.seller.bodies import PreviewRequest, TemplateWording
 from huike.sending import templates
 from huike.sending.segments import sms_encoding
 
@@ -23,24 +22,6 @@ CHANNEL_PARTS: dict[Channel, dict[str, str]] = {
     Channel.EMAIL: {"subject": "subject", "text": "email_text"},
 }
 SAMPLE_UNSUBSCRIBE_URL = "https://example.com/u/sample-token"
-
-
-class TemplateWording(BaseModel):
-    """A channel's wording (PUT replaces it; a part left out or null goes back to Huike's)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    text: str | None = Field(default=None, min_length=1, max_length=MAX_TEMPLATE_LENGTH)
-    subject: str | None = Field(default=None, min_length=1, max_length=200, description="Email only")
-
-
-class PreviewRequest(TemplateWording):
-    """What to preview: unsaved wording (else the saved one), rendered for a real customer or
-    order of this tenant, or with sample values (each may be overridden)."""
-
-    customer_id: str | None = Field(default=None, max_length=200)
-    order_id: str | None = Field(default=None, max_length=200)
-    sample: dict[str, str] = Field(default_factory=dict, description="Values for the template's variables")
 
 
 def read_template(tenant_id: str, flow: str, channel: str, locale: str, template: str | None) -> dict[str, Any]:
