@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from benchmarks.calls import Recorder, count
 from benchmarks.cost import (
     DYNAMODB_USD_PER_READ_UNIT,
+    DYNAMODB_USD_PER_WRITE_UNIT,
     LAMBDA_ASSUMED_SECONDS,
     LAMBDA_MEMORY_GB,
     LAMBDA_USD_PER_GB_SECOND,
@@ -84,7 +85,8 @@ def measure(runtime: LocalRuntime, tenant: TenantCredentials, recorder: Recorder
         )["Items"]
         query_units = 0.5 * math.ceil(sum(item_size(i) for i in items) / 4096)
         counts = count(calls)
-        # the key check's GetItem (0.5) + the Query; the "is there more" probe reads one item (0.5)
+        # the key check's GetItem (0.5) + the Query; the rate limit's plan GetItem and the "is there
+        # more" probe read one small item each (0.5)
         units = 0.5 + query_units + 0.5 * (counts.reads - 2)
         figures.append(PageFigures(label, sorted({f"{c.operation}" for c in calls}), counts.reads, units))
     return figures
@@ -106,3 +108,6 @@ def print_figures(figures: list[PageFigures]) -> None:
         f"     Lambda authorizer, cached {AUTHORIZER_CACHE_SECONDS} s: one call per key per TTL, "
         f"but a revoked key works up to {AUTHORIZER_CACHE_SECONDS} s longer"
     )
+    rate_limit = 1_000_000 * (DYNAMODB_USD_PER_WRITE_UNIT + 0.5 * DYNAMODB_USD_PER_READ_UNIT)
+    print("   the per-tenant rate limit, USD per 1M requests:")
+    print(f"     one UpdateItem (the minute's count) + one projected GetItem (the plan)  {rate_limit:8.4f}")
