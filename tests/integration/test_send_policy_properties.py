@@ -385,13 +385,18 @@ def check_outbox_and_ledger(runtime: Any, buyer: Buyer) -> None:
 
     # The consent ledger, an oracle independent of the model: before each marketing send, the
     # latest statement for its channel (by the statement's own time) was a grant. Statements in
-    # the very second of the send are left to the model: the ledger cannot order them against it.
+    # the very second of the send are left to the model: the ledger cannot order them against it;
+    # nor can it order a grant and a withdrawal made in the same second as each other.
     history = consent_store.consent_history(TENANT_ID, buyer.customer_id)
     for sent in buyer.sent:
         channel, at = sent.outcome.channel, sent.snapshot.at
         statements = [e for e in history if e.channel == channel and e.at <= at]
-        if sent.purpose == MARKETING and all(e.at < at for e in statements):
-            assert statements and max(statements, key=lambda e: e.at).granted, (sent.key, channel, statements)
+        if sent.purpose != MARKETING or any(e.at >= at for e in statements):
+            continue
+        assert statements, (sent.key, channel)
+        latest = [e for e in statements if e.at == max(s.at for s in statements)]
+        if len({e.granted for e in latest}) == 1:
+            assert latest[0].granted, (sent.key, channel, statements)
 
     ledger = [r for r in SendRecord.query(TENANT_ID) if r.customer_id == buyer.customer_id]
     sent_records = [r for r in ledger if r.status == "sent"]
