@@ -375,7 +375,7 @@ def post_consent(
 
 @customers.get(
     "/customers/<customer_id>/consent/history",
-    summary="The customer's consent statements, oldest first (the append-only ledger)",
+    summary="The customer's consent statements, oldest first (the ledger: appended to, erased only with them)",
     tags=["consent"],
     responses=ERRORS,
 )
