@@ -240,7 +240,9 @@ def list_customers(
     platform_id: Annotated[
         str | None, Query(max_length=200, description="The platform's customer id (e.g. Shopify's 207119551)")
     ] = None,
-    tag: Annotated[str | None, Query(max_length=50, description="Has this manual tag")] = None,
+    tag: Annotated[
+        str | None, Query(max_length=80, description="Has this manual or industry tag ('<industry>:<tag>')")
+    ] = None,
     consent: Annotated[
         Literal["sms", "mms", "email"] | None, Query(description="Has marketing consent on this channel")
     ] = None,
@@ -283,7 +285,7 @@ def get_customer(customer_id: str) -> dict[str, Any]:
 
 @customers.patch(
     "/customers/<customer_id>",
-    summary="Correct a customer's name, locale, time zone, birthday or manual tags (JSON merge patch; null clears)",
+    summary="Correct name, locale, time zone, birthday; set manual and industry tags (JSON merge patch)",
     tags=["customers"],
     responses=ERRORS,
 )
@@ -383,6 +385,49 @@ def get_consent_history(customer_id: str) -> dict[str, Any]:
     from huike.seller.customers import consent_history
 
     return consent_history(tenant_id(), customer_id)
+
+
+@customers.post(
+    "/customers/tags",
+    summary="Add or remove manual tags for listed customers or for every customer a filter matches",
+    description="At most 500 customers per call; with a filter, `next_cursor` continues with the next "
+    "matches. Requires an Idempotency-Key header.",
+    tags=["customers"],
+    responses=ERRORS,
+)
+def post_customer_tags(
+    change: Annotated[dict[str, Any], Body(embed=False)],
+    idempotency_key: Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=255)],
+) -> dict[str, Any]:
+    from huike.seller.customers import change_tags
+    from huike.seller.idempotency import once
+
+    caller = app.context["caller"]
+    return once(
+        caller.tenant_id,
+        idempotency_key,
+        "customer-tags",
+        change,
+        lambda: change_tags(caller.tenant_id, change),
+        app.lambda_context,
+    )
+
+
+@customers.get(
+    "/tag-pools",
+    summary="The industry tag pools a seller picks customer tags from (apparel, beauty, food, pets...)",
+    tags=["customers"],
+    responses=ERRORS,
+)
+def get_tag_pools() -> dict[str, Any]:
+    from huike.customers.tags import INDUSTRY_POOLS
+
+    return {
+        "items": [
+            {"industry": industry, "tags": [{"tag": tag, "label_zh_cn": label} for tag, label in pool.items()]}
+            for industry, pool in sorted(INDUSTRY_POOLS.items())
+        ]
+    }
 
 
 # -- suppressions ---------------------------------------------------------------------------------

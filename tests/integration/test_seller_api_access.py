@@ -15,6 +15,7 @@ DISTINCT_QUIET_START = "22:15"
 VALID_BODIES = {
     ("POST", "/v1/suppressions"): {"address": "theirs@example.com"},
     ("POST", "/v1/customers/{customer_id}/consent"): {"channel": "sms", "granted": True, "source": "walk"},
+    ("POST", "/v1/customers/tags"): {"add": ["walk"], "filter": {}},
 }
 # Path parameters naming a tenant's own resource ({flow} names one of Huike's flows, every tenant's).
 OUR_RESOURCE_IDS = ("customer_id", "address")

@@ -204,3 +204,50 @@ def test_a_shopify_customer_is_found_by_the_id_shopify_gave_them(runtime, tenant
     assert shopify.post("orders/create", shopify_order(created_at=iso(runtime.clock.now()))).status == 200
     [found] = seller.get("/customers", platform_id="207119551").json()["items"]
     assert found["customer_id"] == "shopify-207119551"
+
+
+def test_industry_tags_come_from_the_pools_and_customers_are_listed_by_them(runtime, tenant, seller):
+    pools = {pool["industry"]: pool for pool in seller.get("/tag-pools").json()["items"]}
+    assert {"apparel", "beauty", "food", "pets", "electronics", "mother-and-baby"} <= set(pools)
+    assert {"tag": "cat-owner", "label_zh_cn": "猫主人"} in pools["pets"]["tags"]
+
+    Events(runtime, tenant).post("customer.updated", customer=buyer())
+    tagged = seller.patch("/customers/buyer-1", {"industry_tags": ["pets:cat-owner", "pets:treats"], "tags": ["vip"]})
+    assert tagged.status == 200 and tagged.json()["industry_tags"] == ["pets:cat-owner", "pets:treats"]
+    assert [c["customer_id"] for c in seller.get("/customers", tag="pets:cat-owner").json()["items"]] == ["buyer-1"]
+    refused = seller.patch("/customers/buyer-1", {"industry_tags": ["pets:dry-skin"]})
+    assert refused.status == 422 and "not in the pets pool" in refused.json()["errors"][0]["message"]
+
+
+def test_a_customers_completeness_and_automatic_tags(runtime, tenant, seller):
+    events = Events(runtime, tenant)
+    events.post("customer.updated", customer=buyer(email=EMAIL, consents=("sms",)))
+    events.order_paid("order-1")
+    detail = seller.get("/customers/buyer-1").json()
+    assert detail["completeness"]["reach"] == "phone_and_email"
+    assert detail["completeness"]["present"]["sms_consent"] is True
+    assert set(detail["completeness"]["missing"]) == {"email_consent", "locale", "birthday"}
+    assert detail["completeness"]["score"] == 25 + 20 + 15 + 10
+    assert detail["automatic_tags"] == ["auto:new"]
+
+
+def test_tags_in_bulk_for_every_customer_a_filter_matches_or_by_id(runtime, tenant, seller):
+    events = Events(runtime, tenant)
+    for number in range(1, 5):
+        consents = ("sms",) if number % 2 else ()
+        person = buyer(platform_id=f"b-{number}", phone=f"+1502555017{number}", consents=consents)
+        events.post("customer.updated", customer=person)
+    bulk = {"add": ["vip-recall"], "filter": {"consent": "sms"}}
+    tagged = seller.post("/customers/tags", bulk, "bulk-1")
+    assert tagged.status == 200, tagged.body
+    assert (tagged.json()["matched"], tagged.json()["updated"], tagged.json()["next_cursor"]) == (2, 2, None)
+    listed = [c["customer_id"] for c in seller.get("/customers", tag="vip-recall").json()["items"]]
+    assert listed == ["b-1", "b-3"]
+    assert seller.post("/customers/tags", bulk, "bulk-1").json() == tagged.json()  # a replay changes nothing more
+
+    by_id = {"add": ["called"], "remove": ["vip-recall"], "customer_ids": ["b-1", "nobody"]}
+    changed = seller.post("/customers/tags", by_id, "bulk-2").json()
+    assert (changed["updated"], changed["not_found"]) == (1, ["nobody"])
+    assert seller.get("/customers/b-1").json()["tags"] == ["called"]
+    for bad in ({"add": ["x"]}, {"customer_ids": ["b-1"]}, {"add": ["x"], "filter": {"segment": "vip"}}):
+        assert seller.post("/customers/tags", bad, f"bad-{len(bad)}-{sorted(bad)}").status in (400, 422), bad

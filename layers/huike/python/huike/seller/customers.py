@@ -94,7 +94,7 @@ def _matches(customer: Any, query: CustomerQuery) -> bool:
     """The other filters, applied to the one customer a contact or platform id found."""
     last = customer.last_order_at
     return (
-        (not query.tag or query.tag in (customer.tags or set()))
+        (not query.tag or query.tag in (customer.tags or set()) | (customer.industry_tags or set()))
         and (not query.consent or customer.has_marketing_consent(query.consent))
         and (not query.last_order_after or (last is not None and last >= query.last_order_after))
         and (not query.last_order_before or (last is not None and last < query.last_order_before))
@@ -111,7 +111,8 @@ def customer_detail(tenant_id: str, customer_id: str) -> dict[str, Any]:
     addresses = [a for a in (customer.phone, customer.email) if a]
     from huike.store.tenants import get_tenant
 
-    suppressed = consent_store.suppressions_among(tenant_id, addresses, get_tenant(tenant_id).pseudonym_key)
+    tenant = get_tenant(tenant_id)
+    suppressed = consent_store.suppressions_among(tenant_id, addresses, tenant.pseudonym_key)
     interval = customer.mean_order_interval_days
     expected = customer.last_order_at + timedelta(days=interval) if interval and customer.last_order_at else None
     return {
@@ -121,6 +122,7 @@ def customer_detail(tenant_id: str, customer_id: str) -> dict[str, Any]:
         "email_valid": bool(customer.email_valid),
         "birthday": customer.birthday,
         "tags": sorted(customer.tags or []),
+        "industry_tags": sorted(customer.industry_tags or []),
         "first_order_at": clock.to_iso_or_none(customer.first_order_at),
         "mean_order_interval_days": round(interval, 2) if interval else None,
         "expected_next_order_at": clock.to_iso_or_none(expected),
@@ -133,7 +135,39 @@ def customer_detail(tenant_id: str, customer_id: str) -> dict[str, Any]:
         },
         "suppressed_addresses": sorted(suppressed),
         "pending_marketing": [entry.key for entry in customer.marketing_pending or []],
+        "completeness": completeness_of(customer).as_dict(),
+        "automatic_tags": sorted(automatic_tags_of(customer, tenant)),
     }
+
+
+def completeness_of(customer: Any) -> Any:
+    from huike.customers.completeness import completeness
+
+    return completeness(
+        phone_textable=bool(customer.phone_textable),
+        email_valid=bool(customer.email_valid),
+        sms_consent=customer.has_marketing_consent(Channel.SMS),
+        email_consent=customer.has_marketing_consent(Channel.EMAIL),
+        first_name=customer.first_name,
+        locale=customer.locale,
+        birthday=customer.birthday,
+    )
+
+
+def automatic_tags_of(customer: Any, tenant: Any) -> frozenset[str]:
+    """Consumption tags from the customer's order stats; the store's reference points are what
+    the tenant has today (its median interval), until its nightly refresh computes them."""
+    from huike.customers.tags import OrderFacts, StoreFacts, automatic_tags
+
+    facts = OrderFacts(
+        order_count=int(customer.order_count or 0),
+        total_spent=float(customer.total_spent or 0),
+        first_order_at=customer.first_order_at,
+        last_order_at=customer.last_order_at,
+        mean_interval_days=customer.mean_order_interval_days,
+    )
+    store = StoreFacts(None, None, None, tenant.flows.win_back.store_median_interval_days)
+    return automatic_tags(facts, store, clock.now())
 
 
 Tag = Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[^\x00-\x1f]+$")]
@@ -150,6 +184,19 @@ class CustomerPatch(BaseModel):
     timezone: str | None = Field(default=None, max_length=64, description="IANA zone, for quiet hours")
     birthday: date | None = Field(default=None, description="YYYY-MM-DD; the birthday message follows it")
     tags: list[Tag] | None = Field(default=None, max_length=50, description="The seller's own tags (replaces them)")
+    industry_tags: list[str] | None = Field(
+        default=None, max_length=50, description="'<industry>:<tag>' from GET /v1/tag-pools (replaces them)"
+    )
+
+    @field_validator("industry_tags")
+    @classmethod
+    def _from_the_pools(cls, values: list[str] | None) -> list[str] | None:
+        from huike.customers.tags import industry_tag
+
+        for value in values or []:
+            industry, _, tag = value.partition(":")
+            industry_tag(industry, tag)  # ValueError names the pool
+        return values
 
     @field_validator("birthday")
     @classmethod
@@ -175,8 +222,9 @@ def change_customer(tenant_id: str, customer_id: str, patch: dict[str, Any]) -> 
     fields = {name: getattr(typed, name) for name in patch}
     if fields.get("birthday") is not None:
         fields["birthday"] = fields["birthday"].isoformat()
-    if fields.get("tags") is not None:
-        fields["tags"] = sorted(set(fields["tags"]))
+    for name in ("tags", "industry_tags"):
+        if fields.get(name) is not None:
+            fields[name] = sorted(set(fields[name]))
     if not store.update_profile_fields(tenant_id, customer_id, fields):
         raise NotFound("no such customer")
     if fields.get("birthday"):
@@ -324,3 +372,69 @@ def customer_orders(tenant_id: str, customer_id: str) -> dict[str, Any]:
             for order in orders
         ]
     }
+
+
+BULK_TAG_LIMIT = 500  # customers changed per call; `next_cursor` continues a filter's matches
+
+
+class TagChange(BaseModel):
+    """Add and remove manual tags for listed customers, or for every customer a filter matches."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    add: list[Tag] = Field(default_factory=list, max_length=20)
+    remove: list[Tag] = Field(default_factory=list, max_length=20)
+    customer_ids: list[Annotated[str, Field(min_length=1, max_length=200)]] | None = Field(
+        default=None, max_length=BULK_TAG_LIMIT
+    )
+    filter: dict[str, str] | None = Field(
+        default=None, description="As GET /v1/customers takes it: tag, consent, last_order_after/before, sort"
+    )
+    cursor: str | None = Field(default=None, max_length=2048, description="next_cursor of the previous call")
+
+
+def change_tags(tenant_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Tag (or untag) customers by id or by filter, up to BULK_TAG_LIMIT per call."""
+    from huike.store import customers as store
+
+    change = TagChange.model_validate(body)
+    if not change.add and not change.remove:
+        raise BadRequest("give tags to add or remove")
+    if (change.customer_ids is None) == (change.filter is None):
+        raise BadRequest("give either customer_ids or filter")
+    next_cursor = None
+    if change.customer_ids is not None:
+        targets = list(dict.fromkeys(change.customer_ids))
+    else:
+        query = _filter_query(change.filter or {})
+        page = list_customers(tenant_id, query, limit=BULK_TAG_LIMIT, cursor=change.cursor)
+        targets, next_cursor = [item["customer_id"] for item in page.items], page.next_cursor
+    updated = [c for c in targets if store.change_tags(tenant_id, c, set(change.add), set(change.remove))]
+    return {
+        "matched": len(targets),
+        "updated": len(updated),
+        "not_found": sorted(set(targets) - set(updated)),
+        "next_cursor": next_cursor,
+    }
+
+
+def _filter_query(raw: dict[str, str]) -> CustomerQuery:
+    allowed = {"tag", "consent", "last_order_after", "last_order_before", "sort"}
+    unknown = sorted(set(raw) - allowed)
+    if unknown:
+        raise BadRequest(f"filter takes {', '.join(sorted(allowed))}; not {', '.join(unknown)}")
+    def moment(name: str) -> datetime | None:
+        try:
+            return clock.parse_iso(raw[name]) if name in raw else None
+        except ValueError:
+            raise BadRequest(f"filter.{name} is not an ISO 8601 time") from None
+
+    if raw.get("sort", "id") not in ("id", "last_order"):
+        raise BadRequest("filter.sort is id or last_order")
+    return CustomerQuery(
+        tag=raw.get("tag"),
+        consent=raw.get("consent"),
+        sort=raw.get("sort", "id"),
+        last_order_after=moment("last_order_after"),
+        last_order_before=moment("last_order_before"),
+    )

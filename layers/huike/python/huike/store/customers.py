@@ -99,6 +99,7 @@ class Customer(Model):
     country = UnicodeAttribute(null=True)
     birthday = UnicodeAttribute(null=True)  # YYYY-MM-DD
     tags = UnicodeSetAttribute(null=True)  # the seller's own (manual) tags
+    industry_tags = UnicodeSetAttribute(null=True)  # "<industry>:<tag>", from the industry pools
     opted_out_channels = UnicodeSetAttribute(null=True)
     # Current marketing consent per channel: {"granted": bool, "at": iso, "source": str}.
     # The full history (wording, proof) is in the consent ledger.
@@ -168,7 +169,7 @@ def get_customer(tenant_id: str, customer_id: str) -> Customer | None:
     return get_or_none(Customer, tenant_id, customer_id)
 
 
-SELLER_EDITABLE = ("first_name", "last_name", "locale", "timezone", "birthday", "tags")
+SELLER_EDITABLE = ("first_name", "last_name", "locale", "timezone", "birthday", "tags", "industry_tags")
 
 
 def update_profile_fields(tenant_id: str, customer_id: str, fields: Mapping[str, Any]) -> bool:
@@ -192,6 +193,25 @@ def update_profile_fields(tenant_id: str, customer_id: str, fields: Mapping[str,
     return True
 
 
+def change_tags(tenant_id: str, customer_id: str, add: set[str], remove: set[str]) -> bool:
+    """Add, then remove, manual tags: set ADD and DELETE, so no read and no lost update (DynamoDB
+    takes one of them per attribute in an UpdateItem, hence two when both are asked). False when
+    there is no such customer."""
+    from pynamodb.exceptions import UpdateError
+
+    steps = [Customer.tags.add(add) if add else None, Customer.tags.delete(remove - add) if remove - add else None]
+    for step in [s for s in steps if s is not None]:
+        try:
+            Customer(tenant_id, customer_id).update(
+                actions=[step, Customer.updated_at.set(clock.now())], condition=Customer.customer_id.exists()
+            )
+        except UpdateError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+    return True
+
+
 def delete_customer(tenant_id: str, customer_id: str) -> int:
     """Delete the profile (erasure); 1 when there was one."""
     Customer(tenant_id, customer_id).delete()
@@ -202,7 +222,7 @@ def customer_filter(tag: str | None = None, consent_channel: str | None = None) 
     """A filter for the seller's list: a manual tag, marketing consent on a channel."""
     conditions = []
     if tag:
-        conditions.append(Customer.tags.contains(tag))
+        conditions.append(Customer.tags.contains(tag) | Customer.industry_tags.contains(tag))
     if consent_channel:
         # Current consent is one JSON string (json.dumps, as PynamoDB's JSONAttribute writes it),
         # matched as text through a plain path (the attribute would JSON-encode the operand). MMS

@@ -1,0 +1,63 @@
+"""The store's repurchase rhythm: the distribution of days between a customer's consecutive
+orders, its median, and the campaign cadence it suggests. Pure."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+
+MIN_INTERVALS = 20  # fewer repeat intervals than this: not enough data to recommend anything
+BUCKETS: tuple[tuple[str, float, float], ...] = (
+    ("0-7", 0, 7),
+    ("8-14", 7, 14),
+    ("15-30", 14, 30),
+    ("31-60", 30, 60),
+    ("61-90", 60, 90),
+    ("91-180", 90, 180),
+    ("181-365", 180, 365),
+    ("366+", 365, float("inf")),
+)
+# Campaign cadences a seller can run, in days, and their names.
+CADENCES: tuple[tuple[int, str], ...] = (
+    (7, "weekly"),
+    (14, "every two weeks"),
+    (30, "monthly"),
+    (60, "every two months"),
+    (90, "quarterly"),
+)
+
+
+def recommended_cadence(median_days: float) -> tuple[int, str]:
+    """About one and a half cycles between campaigns, snapped to a cadence a seller runs: a
+    10-day cycle suggests every two weeks, a 20-day cycle monthly (the seller-practice rule)."""
+    target = 1.5 * median_days
+    return min(CADENCES, key=lambda cadence: (abs(cadence[0] - target), cadence[0]))
+
+
+def rhythm(intervals_days: Sequence[float]) -> dict[str, object]:
+    """From every repeat interval (days between one customer's consecutive orders)."""
+    count = len(intervals_days)
+    distribution = {
+        label: sum(1 for days in intervals_days if low < days <= high or (low == 0 and days == 0))
+        for label, low, high in BUCKETS
+    }
+    if count < MIN_INTERVALS:
+        return {
+            "intervals": count,
+            "distribution": distribution,
+            "median_days": None,
+            "recommendation": None,
+            "reason": f"needs at least {MIN_INTERVALS} repeat orders",
+        }
+    ordered = sorted(intervals_days)
+    median = statistics.median(ordered)
+    quartiles = statistics.quantiles(ordered, n=4)
+    days, name = recommended_cadence(median)
+    return {
+        "intervals": count,
+        "distribution": distribution,
+        "median_days": round(median, 1),
+        "quartiles_days": [round(q, 1) for q in quartiles],
+        "recommendation": {"every_days": days, "cadence": name},
+        "reason": None,
+    }
