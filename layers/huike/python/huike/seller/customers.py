@@ -423,6 +423,7 @@ def _filter_query(raw: dict[str, str]) -> CustomerQuery:
     unknown = sorted(set(raw) - allowed)
     if unknown:
         raise BadRequest(f"filter takes {', '.join(sorted(allowed))}; not {', '.join(unknown)}")
+
     def moment(name: str) -> datetime | None:
         try:
             return clock.parse_iso(raw[name]) if name in raw else None
