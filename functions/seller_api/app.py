@@ -526,6 +526,25 @@ def get_sends(
     return page.as_dict()
 
 
+# -- insights ---------------------------------------------------------------------------------------
+insights = Router()  # type: ignore[no-untyped-call]
+
+
+@insights.get(
+    "/insights",
+    summary="The store's repurchase rhythm (days between a customer's orders) and the campaign cadence it suggests",
+    description="From counters kept as orders are paid (O(1) reads): the distribution, median and quartiles "
+    "of the days between a customer's consecutive orders, and a cadence (about 1.5 cycles, snapped to weekly, "
+    "every two weeks, monthly...) once there are enough repeat orders.",
+    tags=["insights"],
+    responses=ERRORS,
+)
+def get_insights() -> dict[str, Any]:
+    from huike.seller.insights import insights as read
+
+    return read(tenant_id())
+
+
 # -- the document -----------------------------------------------------------------------------------
 @app.get("/v1/openapi.json", summary="This API's OpenAPI document (no key needed)", tags=["meta"], security=[{}])
 def openapi_document() -> Response[str]:
@@ -549,6 +568,7 @@ app.include_router(flows, prefix="/v1")
 app.include_router(sends, prefix="/v1")
 app.include_router(customers, prefix="/v1")
 app.include_router(suppressions, prefix="/v1")
+app.include_router(insights, prefix="/v1")
 app.enable_swagger(
     path="/v1/docs",
     title=TITLE,

@@ -109,7 +109,9 @@ def a_seller_reads_and_changes_settings_and_flows_and_reads_the_send_log(runtime
     from tests.flows.test_marketing_flows import Events, identity
 
     Events(runtime, tenant).order_paid("order-9", customer=identity())
-    runtime.advance(seconds=60)
+    runtime.advance(seconds=3 * 86400)
+    Events(runtime, tenant).order_paid("order-10", customer=identity())  # a repeat order: the rhythm counts it
+    assert seller.get("/insights").json()["repurchase_rhythm"]["intervals"] == 1
     preview = seller.post("/flows/unpaid_reminder/templates/sms/en/preview", {"order_id": "order-9"}, None)
     assert preview.status == 200 and preview.json()["errors"] == []
     assert (

@@ -3,6 +3,7 @@ collected, corrections (birthday, tags), and erasure (GDPR Art. 17 / PIPL Art. 4
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import boto3
@@ -251,3 +252,37 @@ def test_tags_in_bulk_for_every_customer_a_filter_matches_or_by_id(runtime, tena
     assert seller.get("/customers/b-1").json()["tags"] == ["called"]
     for bad in ({"add": ["x"]}, {"customer_ids": ["b-1"]}, {"add": ["x"], "filter": {"segment": "vip"}}):
         assert seller.post("/customers/tags", bad, f"bad-{len(bad)}-{sorted(bad)}").status in (400, 422), bad
+
+
+def test_the_stores_repurchase_rhythm_comes_from_paid_orders_and_suggests_a_cadence(runtime, tenant, seller):
+    events = Events(runtime, tenant)
+    early = seller.get("/insights").json()["repurchase_rhythm"]
+    assert early["intervals"] == 0 and early["recommendation"] is None and "needs at least" in early["reason"]
+    for round_number in range(3):  # twelve buyers each order every ten days
+        for number in range(12):
+            events.order_paid(f"o-{number}-{round_number}", customer=identity(f"r-{number}"))
+        runtime.advance(seconds=10 * 86400)
+    paid_again = {"order_id": "o-0-0", "financial_status": "paid", "paid_at": iso(runtime.clock.now())}
+    events.post("order.paid", order=paid_again, customer=identity("r-0"))  # counts nothing twice
+    rhythm = seller.get("/insights").json()["repurchase_rhythm"]
+    assert rhythm["intervals"] == 24 and rhythm["distribution"]["8-14"] == 24
+    assert rhythm["median_days"] == 10.0
+    assert rhythm["recommendation"] == {"every_days": 14, "cadence": "every two weeks"}
+    stats = seller.get("/customers/r-0").json()
+    assert stats["order_count"] == 3 and stats["mean_order_interval_days"] == 10.0
+
+
+def test_win_back_waits_the_stores_measured_interval_for_a_first_time_buyer(runtime, tenant, seller):
+    from huike.core.caches import reset_process_caches
+
+    events = Events(runtime, tenant)
+    for round_number in range(3):  # the store's buyers come back every 20 days
+        for number in range(12):
+            events.order_paid(f"o-{number}-{round_number}", customer=identity(f"r-{number}"))
+        runtime.advance(seconds=20 * 86400)
+    assert seller.get("/insights").json()["repurchase_rhythm"]["median_days"] == 20.0
+    reset_process_caches()  # a new container: the measured interval is read afresh
+    events.order_paid("first-order", customer=identity("newcomer"))
+    [win_back] = [e for e in runtime.executions() if e["name"].startswith("win_back-demo-newcomer-")]
+    wake = win_back["input"]["wake_at"]
+    assert wake.startswith(iso(runtime.clock.now() + dt.timedelta(days=20))[:10]), wake

@@ -151,8 +151,13 @@ def test_the_cadence_follows_the_seller_practice_rule(median, cadence):
 def test_the_rhythm_needs_enough_repeat_orders_and_then_gives_median_and_distribution():
     assert rhythm.rhythm([10.0] * 5)["recommendation"] is None
     result = rhythm.rhythm([8.0] * 10 + [12.0] * 10 + [40.0] * 5)
-    assert result["median_days"] == 12.0 and result["recommendation"] == {
-        "every_days": 14,
-        "cadence": "every two weeks",
-    }
+    assert (
+        result["median_days"] == 12.0
+        and result["quartiles_days"] == [8.0, 12.0]
+        and result["recommendation"]
+        == {
+            "every_days": 14,
+            "cadence": "every two weeks",
+        }
+    )
     assert result["distribution"]["8-14"] == 20 and result["distribution"]["31-60"] == 5

@@ -25,6 +25,7 @@ TABLES = {
     "API_KEYS_TABLE": "keys",
     "AUDIT_TABLE": "audit",
     "USAGE_TABLE": "usage",
+    "INSIGHTS_TABLE": "insights",
 }
 
 

@@ -22,6 +22,7 @@ STACK_OUTPUTS = {
     "ApiKeysTableName": "API_KEYS_TABLE",
     "AuditTableName": "AUDIT_TABLE",
     "UsageTableName": "USAGE_TABLE",
+    "InsightsTableName": "INSIGHTS_TABLE",
 }
 LOCAL_ROUTE = "/_local/admin"
 LOCAL_TIMEOUT_SECONDS = 120

@@ -36,6 +36,7 @@ class Environment(BaseModel):
     api_keys_table: str = Field(alias="API_KEYS_TABLE", min_length=1)
     audit_table: str = Field(alias="AUDIT_TABLE", min_length=1)
     usage_table: str = Field(alias="USAGE_TABLE", min_length=1)
+    insights_table: str = Field(alias="INSIGHTS_TABLE", min_length=1)
     idempotency_table: str | None = Field(alias="IDEMPOTENCY_TABLE", default=None)
     timed_flow_state_machine_arn: str | None = Field(alias="TIMED_FLOW_STATE_MACHINE_ARN", default=None)
     email_configuration_set: str | None = Field(alias="EMAIL_CONFIGURATION_SET", default=None)

@@ -3,8 +3,9 @@ orders, its median, and the campaign cadence it suggests. Pure."""
 
 from __future__ import annotations
 
-import statistics
-from collections.abc import Sequence
+import math
+from collections import Counter
+from collections.abc import Mapping, Sequence
 
 MIN_INTERVALS = 20  # fewer repeat intervals than this: not enough data to recommend anything
 BUCKETS: tuple[tuple[str, float, float], ...] = (
@@ -36,9 +37,15 @@ def recommended_cadence(median_days: float) -> tuple[int, str]:
 
 def rhythm(intervals_days: Sequence[float]) -> dict[str, object]:
     """From every repeat interval (days between one customer's consecutive orders)."""
-    count = len(intervals_days)
+    histogram: Counter[int] = Counter(int(days) for days in intervals_days)
+    return rhythm_of(histogram)
+
+
+def rhythm_of(histogram: Mapping[int, int]) -> dict[str, object]:
+    """From a histogram {whole days between consecutive orders: how many} (the tenant's counters)."""
+    count = sum(histogram.values())
     distribution = {
-        label: sum(1 for days in intervals_days if low < days <= high or (low == 0 and days == 0))
+        label: sum(n for days, n in histogram.items() if low < days <= high or (low == 0 and days == 0))
         for label, low, high in BUCKETS
     }
     if count < MIN_INTERVALS:
@@ -46,18 +53,28 @@ def rhythm(intervals_days: Sequence[float]) -> dict[str, object]:
             "intervals": count,
             "distribution": distribution,
             "median_days": None,
+            "quartiles_days": None,
             "recommendation": None,
             "reason": f"needs at least {MIN_INTERVALS} repeat orders",
         }
-    ordered = sorted(intervals_days)
-    median = statistics.median(ordered)
-    quartiles = statistics.quantiles(ordered, n=4)
+    quartiles = [_percentile(histogram, count, q) for q in (0.25, 0.5, 0.75)]
+    median = quartiles[1]
     days, name = recommended_cadence(median)
     return {
         "intervals": count,
         "distribution": distribution,
-        "median_days": round(median, 1),
-        "quartiles_days": [round(q, 1) for q in quartiles],
+        "median_days": median,
+        "quartiles_days": [quartiles[0], quartiles[2]],
         "recommendation": {"every_days": days, "cadence": name},
         "reason": None,
     }
+
+
+def _percentile(histogram: Mapping[int, int], count: int, q: float) -> float:
+    """The q-th percentile in whole days (nearest rank)."""
+    rank, seen = max(1, math.ceil(q * count)), 0
+    for days in sorted(histogram):
+        seen += histogram[days]
+        if seen >= rank:
+            return float(days)
+    return float(max(histogram))

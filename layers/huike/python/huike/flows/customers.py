@@ -158,14 +158,39 @@ def browse_abandonment(state: dict[str, Any]) -> FlowResult:
 
 # -- win-back ----------------------------------------------------------------------------------------
 def expected_next_order_at(tenant: TenantConfig, customer: Customer) -> datetime | None:
-    """The customer's own repurchase cycle, else the store's typical one, else 90 days."""
+    """The customer's own repurchase cycle, else the store's: the one the seller set, else the one
+    measured from its orders (once there are enough), else the default (90 days)."""
     if customer.last_order_at is None:
         return None
     settings = tenant.flows.win_back
     interval = (
-        customer.mean_order_interval_days or settings.store_median_interval_days or settings.default_interval_days
+        customer.mean_order_interval_days
+        or settings.store_median_interval_days
+        or measured_store_interval(tenant.tenant_id)
+        or settings.default_interval_days
     )
     return customer.last_order_at + timedelta(days=interval)
+
+
+MEASURED_INTERVAL_TTL = timedelta(hours=1)
+
+
+def measured_store_interval(tenant_id: str) -> float | None:
+    """The store's median days between orders from its rhythm counters, read at most once an
+    hour per container (it moves slowly; one BatchGetItem instead of one per paid order)."""
+    from huike.core.caches import container_state
+    from huike.customers.rhythm import rhythm_of
+    from huike.store.insights import rhythm_histogram
+
+    cache = container_state().setdefault("measured-store-interval", {})
+    now = clock.now()
+    cached = cache.get(tenant_id)
+    if cached is not None and cached[0] > now:
+        return cached[1]  # type: ignore[no-any-return]
+    median = rhythm_of(rhythm_histogram(tenant_id))["median_days"]
+    value = float(median) if isinstance(median, (int, float)) and median > 0 else None
+    cache[tenant_id] = (now + MEASURED_INTERVAL_TTL, value)
+    return value
 
 
 def start_win_back(tenant: TenantConfig, customer: Customer) -> None:

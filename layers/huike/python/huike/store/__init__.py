@@ -6,7 +6,18 @@ The only package that imports PynamoDB.
 
 def all_models() -> tuple[type, ...]:
     """Every table's model (each aggregate module registers its own on import)."""
-    from huike.store import api_keys, audit, carts, consent, customers, orders, sends, tenants, usage  # noqa: F401
+    from huike.store import (  # noqa: F401
+        api_keys,
+        audit,
+        carts,
+        consent,
+        customers,
+        insights,
+        orders,
+        sends,
+        tenants,
+        usage,
+    )
     from huike.store.base import MODELS
 
     return tuple(MODELS)

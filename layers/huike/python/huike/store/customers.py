@@ -465,38 +465,65 @@ def record_paid_order(
     tenant_id: str, customer_id: str, order_id: str, total_price: str | None, placed: datetime
 ) -> Customer | None:
     """Add an order to its customer's stats exactly once: the stats update and a mark on the order
-    commit together, and a retried stream record finds the mark and changes nothing. Returns the
-    customer after the update (None if it does not exist)."""
+    commit together, and a retried stream record finds the mark and changes nothing. A repeat
+    order also counts its interval since the customer's previous order in the tenant's rhythm
+    (store.insights), in the same transaction; the customer is read first and the write is
+    conditional on its last order being unchanged (a concurrent one retries). The last order never
+    moves back when an older order is paid late. Returns the customer after the update (None if
+    it does not exist)."""
     from pynamodb.exceptions import TransactWriteError
     from pynamodb.transactions import TransactWrite
 
+    from huike.store.insights import interval_update
     from huike.store.orders import Order
 
     try:
         amount = float(Decimal(total_price or "0"))
     except InvalidOperation:
         amount = 0.0
-    try:
-        with TransactWrite(connection=transaction_connection()) as transaction:
-            transaction.update(
-                Order(tenant_id, order_id),
-                actions=[Order.stats_counted_at.set(clock.now())],
-                condition=Order.stats_counted_at.does_not_exist(),
-            )
-            transaction.update(
-                Customer(tenant_id, customer_id),
-                actions=[
-                    Customer.order_count.add(1),
-                    Customer.total_spent.add(amount),
-                    Customer.first_order_at.set(Customer.first_order_at | placed),
-                    Customer.last_order_at.set(placed),
-                    Customer.last_order_id.set(order_id),
-                ],
-            )
-    except TransactWriteError as exc:
-        reasons = [reason.code for reason in exc.cancellation_reasons if reason is not None]
-        if reasons != ["ConditionalCheckFailed"]:
-            raise  # anything but "already counted" is a real failure: the stream retries
+    placed = utc(placed)
+    for _ in range(3):
+        known = get_or_none(Customer, tenant_id, customer_id, consistent_read=True)
+        if known is None:
+            return None
+        previous = known.last_order_at
+        unchanged = Customer.last_order_at == previous if previous else Customer.last_order_at.does_not_exist()
+        try:
+            with TransactWrite(connection=transaction_connection()) as transaction:
+                transaction.update(
+                    Order(tenant_id, order_id),
+                    actions=[Order.stats_counted_at.set(clock.now())],
+                    condition=Order.stats_counted_at.does_not_exist(),
+                )
+                transaction.update(
+                    Customer(tenant_id, customer_id),
+                    actions=[
+                        Customer.order_count.add(1),
+                        Customer.total_spent.add(amount),
+                        Customer.first_order_at.set(Customer.first_order_at | placed),
+                        *(
+                            [Customer.last_order_at.set(placed), Customer.last_order_id.set(order_id)]
+                            if previous is None or placed >= previous
+                            else []
+                        ),
+                    ],
+                    condition=unchanged,
+                )
+                if previous is not None and placed > previous:
+                    shard, actions = interval_update(
+                        tenant_id, customer_id, (placed - previous).total_seconds() / 86400
+                    )
+                    transaction.update(shard, actions=actions)
+        except TransactWriteError as exc:
+            reasons = [reason.code if reason is not None else None for reason in exc.cancellation_reasons]
+            if reasons[0] == "ConditionalCheckFailed":
+                break  # already counted: nothing changed
+            if "ConditionalCheckFailed" in reasons[1:2]:
+                continue  # another order changed the customer meanwhile: read again
+            raise  # a real failure: the stream retries
+        break
+    else:
+        raise RuntimeError("the customer kept changing while its order was counted; the stream retries")
     return get_or_none(Customer, tenant_id, customer_id)
 
 
