@@ -158,6 +158,27 @@ def sent_emails() -> list[SentEmail]:
 
 
 # -- botocore hooks answering for moto ------------------------------------------------------------
+def without_interim_inserts(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Stream records as DynamoDB emits them. moto 5.2.5's UpdateItem on a new item first puts an
+    item of the keys alone (an INSERT record of the keys) and then emits the updated item as a
+    second INSERT; DynamoDB emits the one INSERT. Drop a keys-only INSERT followed by an INSERT of
+    the same keys."""
+    kept = []
+    for index, record in enumerate(records):
+        change = record.get("dynamodb", {})
+        following = records[index + 1] if index + 1 < len(records) else None
+        interim = (
+            record.get("eventName") == "INSERT"
+            and change.get("NewImage") == change.get("Keys")
+            and following is not None
+            and following.get("eventName") == "INSERT"
+            and following.get("dynamodb", {}).get("Keys") == change.get("Keys")
+        )
+        if not interim:
+            kept.append(record)
+    return kept
+
+
 def aws_response(url: str, status: int, headers: dict[str, str], body: bytes) -> Any:
     """A botocore AWSResponse a before-send hook can return in place of moto's answer."""
     from botocore.awsrequest import AWSResponse

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from infra.local import moto_compat
 from infra.local.lambdas import LambdaHost
 from infra.local.template import ACCOUNT_ID, REGION, LocalTemplate
 
@@ -60,7 +61,7 @@ class StreamPump:
                 while source.function in self._iterators:  # attached (a failed start never is)
                     response = streams.get_records(ShardIterator=self._iterators[source.function])
                     self._iterators[source.function] = response["NextShardIterator"]
-                    self._pending[source.function].extend(response["Records"])
+                    self._pending[source.function].extend(moto_compat.without_interim_inserts(response["Records"]))
                     batch = self._pending[source.function][: source.batch_size]
                     if not batch:
                         break

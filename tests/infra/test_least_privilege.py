@@ -32,6 +32,7 @@ NOT_EMULATED = {
     # Written by SAM for the stream's OnFailure destination: the Lambda service sends the failed
     # batch with the function's role; the handler never calls SQS.
     ("sqs:SendMessage", "arn:aws:sqs:us-east-1:123456789012:huike-local-LifecycleDeadLetterQueue"),
+    ("sqs:SendMessage", "arn:aws:sqs:us-east-1:123456789012:huike-local-CustomerCountsDeadLetterQueue"),
     # Written by SAM for the function's DeadLetterQueue: Lambda keeps failed async invocations.
     ("sqs:SendMessage", "arn:aws:sqs:us-east-1:123456789012:huike-local-InboundDeadLetterQueue"),
 }

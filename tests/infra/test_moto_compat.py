@@ -198,3 +198,28 @@ def test_hooks_answer_with_a_response_botocore_reads():
     assert response.status_code == 400
     assert response.headers["X-Test"] == "1"
     assert response.content == b'{"ok": false}'
+
+
+def test_an_update_that_creates_an_item_is_one_insert_on_its_stream(runtime):
+    """moto 5.2.5 emits a keys-only INSERT before the real one; the runtime delivers DynamoDB's one."""
+    import boto3
+
+    from infra.local import moto_compat
+    from infra.local.sources import STREAMS_ENDPOINT
+
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    table = runtime.template.physical_name("CustomersTable")
+    stream_arn = dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    streams = boto3.client("dynamodbstreams", region_name="us-east-1", endpoint_url=STREAMS_ENDPOINT)
+    shard = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard, ShardIteratorType="LATEST")
+    dynamodb.update_item(
+        TableName=table,
+        Key={"tenant_id": {"S": "demo"}, "customer_id": {"S": "stream-1"}},
+        UpdateExpression="SET first_name = :n",
+        ExpressionAttributeValues={":n": {"S": "Ann"}},
+    )
+    records = streams.get_records(ShardIterator=iterator["ShardIterator"])["Records"]
+    assert [r["eventName"] for r in records] == ["INSERT", "INSERT"]  # moto's quirk, still there
+    [insert] = moto_compat.without_interim_inserts(records)
+    assert insert["dynamodb"]["NewImage"]["first_name"] == {"S": "Ann"}

@@ -76,6 +76,7 @@ def test_no_hard_coded_resource_names():
 FUNCTION_ENVIRONMENTS = {
     "WebhookFunction": "WebhookEnvironment",
     "LifecycleFunction": "LifecycleEnvironment",
+    "CustomerCountsFunction": "CustomerCountsEnvironment",
     "InboundFunction": "InboundEnvironment",
     "FlowTaskFunction": "FlowTaskEnvironment",
     "SellerApiFunction": "SellerApiEnvironment",
@@ -180,8 +181,8 @@ def test_readme_quick_start_is_two_commands():
 
 def test_event_sources_the_runtime_emulates_come_from_the_template():
     template = local_template()
-    [stream] = template.stream_sources()
-    assert (stream.function, stream.table) == ("LifecycleFunction", "OrdersTable")
+    streams = {(stream.function, stream.table) for stream in template.stream_sources()}
+    assert streams == {("LifecycleFunction", "OrdersTable"), ("CustomerCountsFunction", "CustomersTable")}
     orders = template.resources["OrdersTable"]["Properties"]
     assert orders["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
     lifecycle_events = template.resources["LifecycleFunction"]["Properties"]["Events"]

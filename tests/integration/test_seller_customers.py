@@ -286,3 +286,35 @@ def test_win_back_waits_the_stores_measured_interval_for_a_first_time_buyer(runt
     [win_back] = [e for e in runtime.executions() if e["name"].startswith("win_back-demo-newcomer-")]
     wake = win_back["input"]["wake_at"]
     assert wake.startswith(iso(runtime.clock.now() + dt.timedelta(days=20))[:10]), wake
+
+
+def test_insights_count_reach_consent_missing_data_and_tags_as_customers_change(runtime, tenant, seller):
+    events = Events(runtime, tenant)
+    events.post("customer.updated", customer=buyer(platform_id="p-1", email="p1@example.com"))  # SMS consent
+    events.post("customer.updated", customer=buyer(platform_id="p-2", phone="+15025550172", consents=()))
+    events.post("customer.updated", customer=buyer(platform_id="e-1", phone=None, email="e1@example.com", consents=()))
+    assert seller.post("/customers/tags", {"add": ["vip"], "customer_ids": ["p-1", "e-1"]}, "t-1").status == 200
+    assert seller.patch("/customers/p-2", {"industry_tags": ["pets:cat-owner"]}).status == 200
+
+    summary = seller.get("/insights").json()
+    completeness = summary["completeness"]
+    assert completeness["customers"] == 3
+    assert completeness["reach"] == {"phone_and_email": 1, "phone_only": 1, "email_only": 1, "unreachable": 0}
+    assert (completeness["can_receive_sms"], completeness["can_receive_email"]) == (2, 2)
+    assert completeness["marketing_reachable"] == {"sms": 1, "email": 0}
+    assert completeness["missing"]["birthday"] == 3 and completeness["missing"]["email_consent"] == 3
+    assert summary["tags"] == {"vip": 2} and summary["industry_tags"] == {"pets:cat-owner": 1}
+
+    assert seller.post("/customers/p-1/erase", {}, "erase-p-1").status == 200  # an erasure is counted out
+    after = seller.get("/insights").json()
+    assert after["completeness"]["customers"] == 2 and after["tags"] == {"vip": 1}
+    assert after["completeness"]["reach"]["phone_and_email"] == 0
+
+
+def test_a_customer_change_is_counted_once_however_often_its_stream_record_is_delivered(runtime, tenant):
+    from huike.store.insights import add_to_counters, counters
+
+    assert add_to_counters("demo", "c-1", "event-1", {"tag:vip": 1, "n:customers": 1}) is True
+    assert add_to_counters("demo", "c-1", "event-1", {"tag:vip": 1, "n:customers": 1}) is False
+    assert add_to_counters("demo", "c-2", "event-2", {"tag:vip": 1}) is True
+    assert counters("demo", "counts") == {"tag:vip": 2, "n:customers": 1}

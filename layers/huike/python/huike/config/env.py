@@ -69,6 +69,10 @@ class FlowTaskEnvironment(Environment):
     """The flow task schedules on the machine that runs it ($$.StateMachine.Id), so it has no ARN."""
 
 
+class CustomerCountsEnvironment(Environment):
+    """The customers-stream consumer needs only the tables."""
+
+
 class SellerApiEnvironment(Environment):
     """The seller REST API reads and changes tenant-scoped resources, applies each POST once
     (idempotency table), and schedules a corrected birthday's message."""

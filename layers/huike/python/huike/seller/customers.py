@@ -15,6 +15,7 @@ from huike.core import clock
 from huike.core.enums import Channel
 from huike.core.errors import BadRequest, NotFound
 from huike.core.zones import zone
+from huike.customers import counting
 from huike.seller.bodies import ConsentStatement
 from huike.seller.paging import Page, decode_cursor, decode_cursor_fields, encode_cursor
 
@@ -135,23 +136,9 @@ def customer_detail(tenant_id: str, customer_id: str) -> dict[str, Any]:
         },
         "suppressed_addresses": sorted(suppressed),
         "pending_marketing": [entry.key for entry in customer.marketing_pending or []],
-        "completeness": completeness_of(customer).as_dict(),
+        "completeness": counting.completeness_of(customer).as_dict(),
         "automatic_tags": sorted(automatic_tags_of(customer, tenant)),
     }
-
-
-def completeness_of(customer: Any) -> Any:
-    from huike.customers.completeness import completeness
-
-    return completeness(
-        phone_textable=bool(customer.phone_textable),
-        email_valid=bool(customer.email_valid),
-        sms_consent=customer.has_marketing_consent(Channel.SMS),
-        email_consent=customer.has_marketing_consent(Channel.EMAIL),
-        first_name=customer.first_name,
-        locale=customer.locale,
-        birthday=customer.birthday,
-    )
 
 
 def automatic_tags_of(customer: Any, tenant: Any) -> frozenset[str]:

@@ -165,6 +165,11 @@ class ProfileWrite:
     identities: frozenset[str] = field(default_factory=frozenset)
 
 
+def customer_from_stream_image(image: dict[str, Any] | None) -> Customer | None:
+    """A customer from a stream record's image (DynamoDB JSON)."""
+    return Customer.from_raw_data(image) if image else None
+
+
 def get_customer(tenant_id: str, customer_id: str) -> Customer | None:
     return get_or_none(Customer, tenant_id, customer_id)
 

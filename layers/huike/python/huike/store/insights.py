@@ -1,69 +1,110 @@
-"""A tenant's repurchase rhythm, kept as counters: how many repeat orders came N days after the
-same customer's previous one.
+"""A tenant's maintained counters: its repurchase rhythm and its customer counts (reach, missing
+data, marketing consent, tags), each summed over eight shard items so no key is hot.
 
 Access patterns:
   count one repeat interval       in the order-stats TransactWriteItems: UpdateItem ADD d<N> 1 on
-                                  PK counter_key "<tenant>#rhythm#<shard>", shard = hash(customer) % 8
-  read the distribution           BatchGetItem of the tenant's 8 shards (O(1) in customers/orders)
+                                  PK counter_key "<tenant>#rhythm#<shard>"
+  apply one customer change once  TransactWriteItems: PutItem "<tenant>#seen#<stream event id>"
+                                  (condition: absent; TTL 2 days) + UpdateItem ADD on
+                                  "<tenant>#counts#<shard>"
+  read a tenant's counters        BatchGetItem of the 8 shards of one kind (O(1) in customers/orders)
+  shard = hash(customer id) mod 8
 
-Sharded so that a sales-festival peak (500 orders/s, most of them repeat) puts at most ~60
-writes/s on any one key, far below DynamoDB's 1,000 WCU per partition key.
+Sharded so that a sales-festival peak (500 orders/s) puts at most ~60 writes/s on any one key,
+far below DynamoDB's 1,000 WCU per partition key.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
+from huike.core import clock
 from huike.store.base import BoundTable, register, transaction_connection
 
 SHARDS = 8
 MAX_DAY = 730  # longer intervals are counted as 730 ("two years or more")
 DAY_PREFIX = "d"
+SEEN_FOR = timedelta(days=2)  # longer than a stream record's 24 h of retries
 
 
 @register
-class RhythmShard(Model):
+class InsightCounter(Model):
     class Meta(metaclass=BoundTable):
         table_setting = "insights_table"
 
     counter_key = UnicodeAttribute(hash_key=True)
-    # d0 ... d730: the count of repeat orders that many whole days after the previous one,
-    # written as top-level attributes (ADD on a new attribute needs no map to exist first).
+    expires_at = TTLAttribute(null=True)  # on "seen" markers only
+    # The counters themselves are top-level number attributes named by what they count (d17,
+    # reach:phone_only, tag:vip...): ADD on a new attribute needs nothing to exist first.
 
 
-def rhythm_key(tenant_id: str, shard: int) -> str:
-    return f"{tenant_id}#rhythm#{shard}"
+def counter_key(tenant_id: str, kind: str, shard: int) -> str:
+    return f"{tenant_id}#{kind}#{shard}"
 
 
 def shard_of(customer_id: str) -> int:
     return int(hashlib.sha256(customer_id.encode()).hexdigest()[:8], 16) % SHARDS
 
 
-def interval_update(tenant_id: str, customer_id: str, days: float) -> tuple[RhythmShard, list[Any]]:
-    """The item and action that count one interval (for a transaction)."""
+def _adds(moved: Mapping[str, int]) -> list[Any]:
+    return [NumberAttribute(attr_name=name).add(amount) for name, amount in sorted(moved.items())]
+
+
+def interval_update(tenant_id: str, customer_id: str, days: float) -> tuple[InsightCounter, list[Any]]:
+    """The item and action that count one repeat interval (for the order-stats transaction)."""
     day = min(MAX_DAY, max(0, int(days)))
-    return RhythmShard(rhythm_key(tenant_id, shard_of(customer_id))), [
-        NumberAttribute(attr_name=f"{DAY_PREFIX}{day}").add(1)
-    ]
+    item = InsightCounter(counter_key(tenant_id, "rhythm", shard_of(customer_id)))
+    return item, _adds({f"{DAY_PREFIX}{day}": 1})
+
+
+def add_to_counters(tenant_id: str, customer_id: str, event_id: str, moved: Mapping[str, int]) -> bool:
+    """Add `moved` to the tenant's customer counters once per stream event; False when the event
+    was applied before (a retried batch)."""
+    from pynamodb.exceptions import TransactWriteError
+    from pynamodb.transactions import TransactWrite
+
+    seen = InsightCounter(f"{tenant_id}#seen#{event_id}", expires_at=clock.now() + SEEN_FOR)
+    shard = InsightCounter(counter_key(tenant_id, "counts", shard_of(customer_id)))
+    try:
+        with TransactWrite(connection=transaction_connection()) as transaction:
+            transaction.save(seen, condition=InsightCounter.counter_key.does_not_exist())
+            transaction.update(shard, actions=_adds(moved))
+    except TransactWriteError as exc:
+        reasons = [reason.code if reason is not None else None for reason in exc.cancellation_reasons]
+        if reasons[:1] == ["ConditionalCheckFailed"]:
+            return False
+        raise
+    return True
+
+
+def counters(tenant_id: str, kind: str) -> dict[str, int]:
+    """The tenant's counters of one kind ("rhythm", "counts"), summed over the shards."""
+    table = str(InsightCounter.Meta.table_name)
+    keys = [{"counter_key": {"S": counter_key(tenant_id, kind, shard)}} for shard in range(SHARDS)]
+    client = transaction_connection().client
+    items: list[dict[str, Any]] = []
+    while keys:
+        response = client.batch_get_item(RequestItems={table: {"Keys": keys}})
+        items += response.get("Responses", {}).get(table, [])
+        keys = response.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
+    totals: dict[str, int] = {}
+    for item in items:
+        for name, value in item.items():
+            if "N" in value and name != "expires_at":
+                totals[name] = totals.get(name, 0) + int(value["N"])
+    return totals
 
 
 def rhythm_histogram(tenant_id: str) -> dict[int, int]:
-    """{days: repeat orders} summed over the tenant's shards (one BatchGetItem)."""
-    table = str(RhythmShard.Meta.table_name)
-    keys = [{"counter_key": {"S": rhythm_key(tenant_id, shard)}} for shard in range(SHARDS)]
-    response = transaction_connection().client.batch_get_item(RequestItems={table: {"Keys": keys}})
-    items = response.get("Responses", {}).get(table, [])
-    unprocessed = response.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
-    if unprocessed:  # throttled: read the rest once more (eight small items)
-        again = transaction_connection().client.batch_get_item(RequestItems={table: {"Keys": unprocessed}})
-        items += again.get("Responses", {}).get(table, [])
-    histogram: dict[int, int] = {}
-    for item in items:
-        for name, value in item.items():
-            if name.startswith(DAY_PREFIX) and name[1:].isdigit():
-                histogram[int(name[1:])] = histogram.get(int(name[1:]), 0) + int(value["N"])
-    return histogram
+    """{whole days between a customer's consecutive orders: how many repeat orders}."""
+    return {
+        int(name[1:]): count
+        for name, count in counters(tenant_id, "rhythm").items()
+        if name.startswith(DAY_PREFIX) and name[1:].isdigit()
+    }
