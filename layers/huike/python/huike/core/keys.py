@@ -100,6 +100,16 @@ def customer_key(tenant_id: str, customer_id: str) -> str:
     return f"{tenant_id}{_SEPARATOR}{customer_id}"
 
 
+def counter_key(tenant_id: str, kind: str, shard: int) -> str:
+    """One shard of a tenant's maintained counters of one kind ("rhythm", "counts")."""
+    return f"{tenant_id}{_SEPARATOR}{kind}{_SEPARATOR}{shard}"
+
+
+def seen_key(tenant_id: str, event_id: str) -> str:
+    """The marker that a stream event was applied to a tenant's counters."""
+    return f"{tenant_id}{_SEPARATOR}seen{_SEPARATOR}{event_id}"
+
+
 def platform_identity(customer_id: str) -> str:
     return f"id:{customer_id}"
 

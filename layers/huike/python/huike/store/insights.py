@@ -24,7 +24,7 @@ from typing import Any
 from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
-from huike.core import clock
+from huike.core import clock, keys
 from huike.store.base import BoundTable, register, transaction_connection
 
 SHARDS = 8
@@ -44,10 +44,6 @@ class InsightCounter(Model):
     # reach:phone_only, tag:vip...): ADD on a new attribute needs nothing to exist first.
 
 
-def counter_key(tenant_id: str, kind: str, shard: int) -> str:
-    return f"{tenant_id}#{kind}#{shard}"
-
-
 def shard_of(customer_id: str) -> int:
     return int(hashlib.sha256(customer_id.encode()).hexdigest()[:8], 16) % SHARDS
 
@@ -59,7 +55,7 @@ def _adds(moved: Mapping[str, int]) -> list[Any]:
 def interval_update(tenant_id: str, customer_id: str, days: float) -> tuple[InsightCounter, list[Any]]:
     """The item and action that count one repeat interval (for the order-stats transaction)."""
     day = min(MAX_DAY, max(0, int(days)))
-    item = InsightCounter(counter_key(tenant_id, "rhythm", shard_of(customer_id)))
+    item = InsightCounter(keys.counter_key(tenant_id, "rhythm", shard_of(customer_id)))
     return item, _adds({f"{DAY_PREFIX}{day}": 1})
 
 
@@ -69,8 +65,8 @@ def add_to_counters(tenant_id: str, customer_id: str, event_id: str, moved: Mapp
     from pynamodb.exceptions import TransactWriteError
     from pynamodb.transactions import TransactWrite
 
-    seen = InsightCounter(f"{tenant_id}#seen#{event_id}", expires_at=clock.now() + SEEN_FOR)
-    shard = InsightCounter(counter_key(tenant_id, "counts", shard_of(customer_id)))
+    seen = InsightCounter(keys.seen_key(tenant_id, event_id), expires_at=clock.now() + SEEN_FOR)
+    shard = InsightCounter(keys.counter_key(tenant_id, "counts", shard_of(customer_id)))
     try:
         with TransactWrite(connection=transaction_connection()) as transaction:
             transaction.save(seen, condition=InsightCounter.counter_key.does_not_exist())
@@ -86,13 +82,13 @@ def add_to_counters(tenant_id: str, customer_id: str, event_id: str, moved: Mapp
 def counters(tenant_id: str, kind: str) -> dict[str, int]:
     """The tenant's counters of one kind ("rhythm", "counts"), summed over the shards."""
     table = str(InsightCounter.Meta.table_name)
-    keys = [{"counter_key": {"S": counter_key(tenant_id, kind, shard)}} for shard in range(SHARDS)]
+    wanted = [{"counter_key": {"S": keys.counter_key(tenant_id, kind, shard)}} for shard in range(SHARDS)]
     client = transaction_connection().client
     items: list[dict[str, Any]] = []
-    while keys:
-        response = client.batch_get_item(RequestItems={table: {"Keys": keys}})
+    while wanted:
+        response = client.batch_get_item(RequestItems={table: {"Keys": wanted}})
         items += response.get("Responses", {}).get(table, [])
-        keys = response.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
+        wanted = response.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
     totals: dict[str, int] = {}
     for item in items:
         for name, value in item.items():
