@@ -318,3 +318,39 @@ def test_a_customer_change_is_counted_once_however_often_its_stream_record_is_de
     assert add_to_counters("demo", "c-1", "event-1", {"tag:vip": 1, "n:customers": 1}) is False
     assert add_to_counters("demo", "c-2", "event-2", {"tag:vip": 1}) is True
     assert counters("demo", "counts") == {"tag:vip": 2, "n:customers": 1}
+
+
+def test_each_customers_rfm_scores_and_segment_follow_the_stores_distribution(runtime, tenant, seller):
+    from huike.core.caches import reset_process_caches
+
+    events = Events(runtime, tenant)
+
+    def pay(customer_id: str, orders: int, total: str, batch: str = "a") -> None:
+        for number in range(orders):
+            order_id = f"{customer_id}-{batch}{number}"
+            order = {"order_id": order_id, "name": f"#{order_id}", "currency": "USD", "total_price": total}
+            now = iso(runtime.clock.now())
+            events.post("order.created", order={**order, "created_at": now}, customer=identity(customer_id))
+            paid = {**order, "created_at": now, "financial_status": "paid", "paid_at": now}
+            events.post("order.paid", order=paid, customer=identity(customer_id))
+
+    for customer_id, orders, total, days_after in (
+        ("c-1", 1, "10.00", 50),
+        ("c-2", 1, "30.00", 90),
+        ("c-3", 2, "100.00", 40),
+        ("c-4", 3, "200.00", 19),
+        ("c-5", 4, "500.00", 0),
+    ):
+        pay(customer_id, orders, total)
+        runtime.advance(seconds=days_after * 86400)
+    reset_process_caches()  # thresholds are read afresh (they are cached for an hour)
+    champion = seller.get("/customers/c-5").json()["rfm"]
+    assert champion == {"r": 5, "f": 5, "m": 5, "segment": "champions"}
+    assert seller.get("/customers/c-1").json()["rfm"]["segment"] == "lost"
+    assert seller.get("/customers/c-3").json()["rfm"]["r"] == 3
+
+    runtime.advance(seconds=30 * 86400)
+    pay("c-1", 5, "300.00", batch="b")  # more orders: the customer's scores move at once
+    reset_process_caches()
+    moved = seller.get("/customers/c-1").json()
+    assert moved["order_count"] == 6 and moved["rfm"]["r"] == 5 and moved["rfm"]["segment"] == "champions"

@@ -161,3 +161,36 @@ def test_the_rhythm_needs_enough_repeat_orders_and_then_gives_median_and_distrib
         }
     )
     assert result["distribution"]["8-14"] == 20 and result["distribution"]["31-60"] == 5
+
+
+def test_thresholds_from_the_maintained_distributions_match_a_walk_over_every_customer():
+    from collections import Counter
+    from types import SimpleNamespace
+
+    from huike.customers import counting
+
+    people = [
+        SimpleNamespace(
+            order_count=1 + n % 9,
+            total_spent=float(20 + 37 * n),
+            last_order_at=NOW - dt.timedelta(days=(n * 7) % 400),
+            phone_textable=True,
+            email_valid=False,
+            first_name="A",
+            locale=None,
+            birthday=None,
+            tags=None,
+            industry_tags=None,
+            has_marketing_consent=lambda channel: False,
+        )
+        for n in range(300)
+    ]
+    totals: Counter[str] = Counter()
+    for person in people:
+        totals.update(counting.contribution(person))
+    from_counters = counting.rfm_thresholds(dict(totals), NOW)
+    walked = thresholds_of([((NOW - p.last_order_at).days, p.order_count, p.total_spent) for p in people])
+    assert from_counters.recency_days == walked.recency_days and from_counters.frequency == walked.frequency
+    for counted, exact in zip(from_counters.monetary, walked.monetary, strict=True):
+        assert exact <= counted <= exact * 1.13  # within one money bucket (about 12%)
+    assert counting.rfm_thresholds({}, NOW) is None

@@ -5,12 +5,27 @@ that the seller's summaries cost O(1) reads whatever the number of customers."""
 from __future__ import annotations
 
 from collections import Counter
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from huike.core.enums import Channel
 from huike.customers.completeness import WEIGHTS, Completeness, completeness
 
 CUSTOMERS = "n:customers"
+MAX_COUNTED_ORDERS = 50  # the frequency histogram's last bucket: 50 orders or more
+LAST_ORDER_YEARS = 2  # a last order older than this is scored as this old
+
+
+def money_bucket(total: float) -> int:
+    """Total spent on a log scale: each bucket is about 12% wider than the one below (20 per
+    power of ten), so a quintile's cut point is known within that."""
+    import math
+
+    return max(0, math.floor(math.log10(max(total, 1.0)) * 20))
+
+
+def money_of_bucket(bucket: int) -> float:
+    return float(10 ** (bucket / 20))
 
 
 def completeness_of(customer: Any) -> Completeness:
@@ -38,6 +53,11 @@ def contribution(customer: Any | None) -> Counter[str]:
         counts["marketing:email"] += 1
     counts.update(f"tag:{tag}" for tag in customer.tags or ())
     counts.update(f"industry:{tag}" for tag in customer.industry_tags or ())
+    orders = int(customer.order_count or 0)
+    if orders > 0 and customer.last_order_at is not None:  # the RFM distributions, buyers only
+        counts[f"f:{min(orders, MAX_COUNTED_ORDERS)}"] += 1
+        counts[f"m:{money_bucket(float(customer.total_spent or 0))}"] += 1
+        counts[f"last:{customer.last_order_at.date().isoformat()}"] += 1
     return counts
 
 
@@ -69,6 +89,76 @@ def summary(counters: dict[str, int]) -> dict[str, Any]:
         "tags": dict(sorted(tags.items(), key=lambda item: (-item[1], item[0]))[:100]),
         "industry_tags": dict(sorted(industry.items(), key=lambda item: (-item[1], item[0]))[:100]),
     }
+
+
+def rfm_thresholds(counters: dict[str, int], now: datetime) -> Any:
+    """The tenant's RFM quintile cut points from its maintained distributions (None before any
+    buyer): the same numbers a walk over every customer would give, within the buckets' width."""
+    from huike.customers.rfm import Thresholds
+
+    frequency = {int(name[2:]): n for name, n in counters.items() if name.startswith("f:") and n > 0}
+    # a money bucket's upper edge: the customers in it score as the cut's own bucket
+    money = {money_of_bucket(int(name[2:]) + 1): n for name, n in counters.items() if name.startswith("m:") and n > 0}
+    horizon = now.date() - timedelta(days=365 * LAST_ORDER_YEARS)
+    days: dict[float, int] = {}
+    for name, n in counters.items():
+        if name.startswith("last:") and n > 0:
+            last = date.fromisoformat(name[5:])
+            idle = (now.date() - max(last, horizon)).days
+            days[float(idle)] = days.get(float(idle), 0) + n
+    if not frequency or not money or not days:
+        return None
+    return Thresholds(
+        as_of=now,
+        recency_days=_cuts(days),
+        frequency=_cuts({float(k): v for k, v in frequency.items()}),
+        monetary=_cuts(money),
+    )
+
+
+def _cuts(histogram: dict[float, int]) -> tuple[float, float, float, float]:
+    """The 20/40/60/80th percentiles (nearest rank) of a histogram."""
+    total = sum(histogram.values())
+    ordered = sorted(histogram.items())
+    cuts = []
+    for q in (0.2, 0.4, 0.6, 0.8):
+        rank, seen = max(1, round(q * total)), 0
+        for value, n in ordered:
+            seen += n
+            if seen >= rank:
+                cuts.append(value)
+                break
+    return cuts[0], cuts[1], cuts[2], cuts[3]
+
+
+THRESHOLDS_TTL = timedelta(hours=1)
+
+
+def current_thresholds(tenant_id: str) -> Any:
+    """The tenant's RFM thresholds, computed from its counters at most hourly per container."""
+    from huike.core import clock
+    from huike.core.caches import container_state
+    from huike.store.insights import counters
+
+    cache = container_state().setdefault("rfm-thresholds", {})
+    now = clock.now()
+    cached = cache.get(tenant_id)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    thresholds = rfm_thresholds(counters(tenant_id, "counts"), now)
+    cache[tenant_id] = (now + THRESHOLDS_TTL, thresholds)
+    return thresholds
+
+
+def rfm_of(customer: Any, thresholds: Any) -> dict[str, object] | None:
+    """The customer's R, F, M scores and segment, now (None for a customer who never ordered)."""
+    from huike.customers.rfm import score
+
+    if thresholds is None or not customer.order_count or customer.last_order_at is None:
+        return None
+    return score(
+        thresholds, customer.last_order_at, float(customer.order_count), float(customer.total_spent or 0)
+    ).as_dict()
 
 
 def on_customer_change(event_id: str, old_image: dict[str, Any] | None, new_image: dict[str, Any] | None) -> int:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 
@@ -65,9 +65,9 @@ class Thresholds:
     frequency: tuple[float, float, float, float]
     monetary: tuple[float, float, float, float]
 
-    def recency_cutoffs(self) -> tuple[datetime, ...]:
-        """The same cut points as last-order dates, oldest first: fixed once computed."""
-        return tuple(self.as_of - timedelta(days=days) for days in reversed(self.recency_days))
+    def recency_cutoffs(self) -> tuple[date, ...]:
+        """The same cut points as last-order dates (whole days), oldest first: fixed once computed."""
+        return tuple((self.as_of - timedelta(days=days)).date() for days in reversed(self.recency_days))
 
 
 @dataclass(frozen=True)
@@ -111,8 +111,9 @@ def higher_is_better(value: float, cuts: Sequence[float]) -> int:
 
 
 def score(thresholds: Thresholds, last_order_at: datetime, order_count: float, total_spent: float) -> Scores:
-    # A later last order is better: count the cut-off dates it is after.
-    recency = 1 + bisect.bisect_left(thresholds.recency_cutoffs(), last_order_at)
+    # A later last order is better: count the cut-off dates it is on or after (a last order on
+    # the day of a percentile belongs to the more recent group).
+    recency = 1 + bisect.bisect_right(thresholds.recency_cutoffs(), last_order_at.date())
     return Scores(
         recency=recency,
         frequency=higher_is_better(order_count, thresholds.frequency),

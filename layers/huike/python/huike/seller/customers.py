@@ -137,6 +137,7 @@ def customer_detail(tenant_id: str, customer_id: str) -> dict[str, Any]:
         "suppressed_addresses": sorted(suppressed),
         "pending_marketing": [entry.key for entry in customer.marketing_pending or []],
         "completeness": counting.completeness_of(customer).as_dict(),
+        "rfm": counting.rfm_of(customer, counting.current_thresholds(tenant_id)),
         "automatic_tags": sorted(automatic_tags_of(customer, tenant)),
     }
 
