@@ -205,7 +205,7 @@ def test_a_customer_is_found_by_phone_in_national_form_or_by_email(runtime, tena
     three_buyers(runtime, tenant)
     [by_phone] = seller.get("/customers", phone="(502) 555-0134").json()["items"]
     assert by_phone["phone"] == "+15025550134" and by_phone["marketing_consent"]["sms"] is True
-    [by_email] = seller.get("/customers", email="cy@EXAMPLE.com").json()["items"]  # normalised as stored
+    [by_email] = seller.get("/customers", email="CY@EXAMPLE.com").json()["items"]  # case does not matter
     assert by_email["email"] == "cy@example.com" and by_email["marketing_consent"]["email"] is False
     assert seller.get("/customers", phone="+15025550999").json()["items"] == []
     bad = seller.get("/customers", phone="not a phone")

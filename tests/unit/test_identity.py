@@ -86,10 +86,10 @@ def test_phone_zone_ambiguous_for_part_of_the_year_is_not_guessed(monkeypatch):
     assert (winter, summer) == (None, None)
 
 
-def test_email_domain_is_lower_cased():
+def test_email_is_lower_cased_whole():
     email = normalise_email("  Bob.Norman@EXAMPLE.COM ")
     assert email.valid
-    assert email.value == "Bob.Norman@example.com"
+    assert email.value == "bob.norman@example.com"
 
 
 @pytest.mark.parametrize("raw", ["not-an-email", "bob@", "@example.com", "bob@@example.com", "bob@exa mple.com"])

@@ -88,6 +88,8 @@ class Email:
 
 
 def normalise_email(raw: str | None) -> Email | None:
+    """Validated (email-validator) and lower-cased whole: shops and mailbox providers treat the
+    local part case-insensitively, so Ann@Example.com and ann@example.com are one buyer."""
     if not raw or not raw.strip():
         return None
     from email_validator import EmailNotValidError, validate_email
@@ -96,4 +98,4 @@ def normalise_email(raw: str | None) -> Email | None:
         result = validate_email(raw.strip(), check_deliverability=False)
     except EmailNotValidError:
         return Email(raw=raw.strip(), normalized=None)
-    return Email(raw=raw.strip(), normalized=result.normalized)
+    return Email(raw=raw.strip(), normalized=result.normalized.lower())
