@@ -158,6 +158,28 @@ def sent_emails() -> list[SentEmail]:
 
 
 # -- botocore hooks answering for moto ------------------------------------------------------------
+def install_stream_snapshot_patch() -> None:
+    """moto 5.2.5 deep-copies every table a TransactWriteItems touches (to roll back on failure),
+    stream shard included: with a stream on a busy table, each transaction copied every stream
+    record ever written (quadratic time, gigabytes of memory at 10,000 customers). Records never
+    change once written, so a snapshot of the shard only needs the list of them: rolling back
+    still drops the records a failed transaction added."""
+    from moto.dynamodb.models.table import StreamShard
+
+    if getattr(StreamShard, "_huike_snapshot", False):
+        return
+
+    def snapshot(self: Any, memo: dict[int, Any]) -> Any:
+        copy: Any = StreamShard.__new__(StreamShard)
+        copy.__dict__.update(self.__dict__)
+        copy.table = memo.get(id(self.table), self.table)
+        copy.items = list(self.items)
+        return copy
+
+    StreamShard.__deepcopy__ = snapshot  # type: ignore[attr-defined]
+    StreamShard._huike_snapshot = True  # type: ignore[attr-defined]
+
+
 def without_interim_inserts(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Stream records as DynamoDB emits them. moto 5.2.5's UpdateItem on a new item first puts an
     item of the keys alone (an INSERT record of the keys) and then emits the updated item as a

@@ -223,3 +223,38 @@ def test_an_update_that_creates_an_item_is_one_insert_on_its_stream(runtime):
     assert [r["eventName"] for r in records] == ["INSERT", "INSERT"]  # moto's quirk, still there
     [insert] = moto_compat.without_interim_inserts(records)
     assert insert["dynamodb"]["NewImage"]["first_name"] == {"S": "Ann"}
+
+
+def test_a_failed_transaction_leaves_no_stream_record_and_copies_no_record(runtime):
+    """The stream snapshot patch: a transaction's rollback copy shares the (immutable) records."""
+    import copy
+
+    import boto3
+    from moto.dynamodb.models.table import StreamShard
+
+    assert getattr(StreamShard, "_huike_snapshot", False)
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    table = runtime.template.physical_name("CustomersTable")
+    key = {"tenant_id": {"S": "demo"}, "customer_id": {"S": "tx-1"}}
+    dynamodb.put_item(TableName=table, Item={**key, "first_name": {"S": "Ann"}})
+    from moto.dynamodb.models import dynamodb_backends
+
+    shard = dynamodb_backends["123456789012"]["us-east-1"].tables[table].stream_shard
+    before = len(shard.items)
+    snapshot = copy.deepcopy(shard)
+    assert snapshot.items == shard.items and snapshot.items is not shard.items
+    assert all(a is b for a, b in zip(snapshot.items, shard.items, strict=True))  # shared, not copied
+    other = {"tenant_id": {"S": "demo"}, "customer_id": {"S": "tx-2"}}
+    dynamodb.put_item(TableName=table, Item=other)
+    before = len(shard.items)
+    update = {
+        "TableName": table,
+        "Key": key,
+        "UpdateExpression": "SET last_name = :l",
+        "ExpressionAttributeValues": {":l": {"S": "Lee"}},
+    }
+    refused = {"TableName": table, "Key": other, "ConditionExpression": "attribute_not_exists(tenant_id)"}
+    with pytest.raises(dynamodb.exceptions.TransactionCanceledException):
+        dynamodb.transact_write_items(TransactItems=[{"Update": update}, {"ConditionCheck": refused}])
+    shard = dynamodb_backends["123456789012"]["us-east-1"].tables[table].stream_shard
+    assert len(shard.items) == before  # the rolled-back update emitted nothing
