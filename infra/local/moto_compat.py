@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
+from collections import defaultdict
 from collections.abc import Callable
+from copy import deepcopy
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlparse
@@ -178,6 +181,71 @@ def install_stream_snapshot_patch() -> None:
 
     StreamShard.__deepcopy__ = snapshot  # type: ignore[attr-defined]
     StreamShard._huike_snapshot = True  # type: ignore[attr-defined]
+
+
+_transaction = threading.local()
+
+
+def install_transaction_snapshot_patch() -> None:
+    """moto 5.2.5 rolls back a failed TransactWriteItems by deep-copying every table it touches
+    beforehand: O(table) per transaction, so a table of counters and markers written in every
+    transaction made a long run quadratic. The rollback copy now shares the items the transaction
+    does not touch (it cannot change them) and deep-copies only the ones it names."""
+    from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.table import Table
+
+    if getattr(Table, "_huike_snapshot", False):
+        return
+    install_stream_snapshot_patch()
+    original = DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        touched: dict[str, set[Any]] = {}
+        for entry in transact_items:
+            _, op = next(iter(entry.items()))
+            table = self.tables.get(op.get("TableName"))
+            key = op.get("Key") or op.get("Item") or {}
+            if table is not None and table.hash_key_attr in key:
+                range_value = key.get(table.range_key_attr) if table.range_key_attr else None
+                touched.setdefault(table.name, set()).add(
+                    (DynamoType(key[table.hash_key_attr]), DynamoType(range_value) if range_value else None)
+                )
+        _transaction.touched = touched
+        try:
+            original(self, transact_items)
+        finally:
+            _transaction.touched = None
+
+    def snapshot(self: Any, memo: dict[int, Any]) -> Any:
+        touched = getattr(_transaction, "touched", None)
+        if touched is None:  # not a transaction's rollback copy: moto's own deep copy
+            copy_: Any = Table.__new__(Table)
+            memo[id(self)] = copy_
+            for name, value in self.__dict__.items():
+                setattr(copy_, name, deepcopy(value, memo))
+            return copy_
+        copy_ = Table.__new__(Table)
+        memo[id(self)] = copy_
+        copy_.__dict__.update(self.__dict__)
+        items: Any = defaultdict(dict)
+        keys = touched.get(self.name, set())
+        for hash_value, stored in self.items.items():
+            if isinstance(stored, dict):  # a table with a range key: {range value: item}
+                items[hash_value] = {
+                    range_value: deepcopy(item, memo) if (hash_value, range_value) in keys else item
+                    for range_value, item in stored.items()
+                }
+            else:
+                items[hash_value] = deepcopy(stored, memo) if (hash_value, None) in keys else stored
+        copy_.items = items
+        if self.stream_shard is not None:
+            copy_.stream_shard = deepcopy(self.stream_shard, memo)
+        return copy_
+
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    Table.__deepcopy__ = snapshot  # type: ignore[attr-defined]
+    Table._huike_snapshot = True  # type: ignore[attr-defined]
 
 
 def without_interim_inserts(records: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -79,7 +79,7 @@ class LocalRuntime:
         domain.reset_process_caches()
         domain.use_clock(self.clock.now)
         moto_compat.install_wait_patch(self.clock)
-        moto_compat.install_stream_snapshot_patch()
+        moto_compat.install_transaction_snapshot_patch()
         self.lambdas.route_step_function_invokes()
         self.lambdas.container_setup.append(lambda: install_unsupported_mms(domain.aws_session()))
         provisioning.provision(self.template)

@@ -226,7 +226,8 @@ def test_an_update_that_creates_an_item_is_one_insert_on_its_stream(runtime):
 
 
 def test_a_failed_transaction_leaves_no_stream_record_and_copies_no_record(runtime):
-    """The stream snapshot patch: a transaction's rollback copy shares the (immutable) records."""
+    """The snapshot patches: a transaction's rollback copy shares the (immutable) stream records
+    and the items it does not touch, and still restores the ones it touched."""
     import copy
 
     import boto3
@@ -258,3 +259,5 @@ def test_a_failed_transaction_leaves_no_stream_record_and_copies_no_record(runti
         dynamodb.transact_write_items(TransactItems=[{"Update": update}, {"ConditionCheck": refused}])
     shard = dynamodb_backends["123456789012"]["us-east-1"].tables[table].stream_shard
     assert len(shard.items) == before  # the rolled-back update emitted nothing
+    stored = dynamodb.get_item(TableName=table, Key=key)["Item"]
+    assert "last_name" not in stored and stored["first_name"] == {"S": "Ann"}  # and changed nothing
