@@ -23,6 +23,7 @@ from infra.local.template import NAME_PREFIX, local_template
 
 WEBHOOK = "WebhookFunction"
 LIFECYCLE = "LifecycleFunction"
+CUSTOMER_COUNTS = "CustomerCountsFunction"
 FLOW_TASK = "FlowTaskFunction"
 
 DYNAMODB_READS = ("GetItem", "Query", "BatchGetItem", "Scan")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from benchmarks.calls import FLOW_TASK, LIFECYCLE, WEBHOOK, Call, count
+from benchmarks.calls import CUSTOMER_COUNTS, FLOW_TASK, LIFECYCLE, WEBHOOK, Call, count
 from benchmarks.flows import Story
 from benchmarks.tables import print_table
 from infra.local.template import NAME_PREFIX
@@ -52,7 +52,7 @@ class Usage:
 def story_usage(story: Story, stored: Stored) -> Usage:
     """Must run while the runtime is up: item sizes are read from the emulated tables."""
     flow_task_calls = [call for e in story.executions for call in e.calls]
-    calls = story.calls(WEBHOOK) + story.calls(LIFECYCLE) + flow_task_calls
+    calls = story.calls(WEBHOOK) + story.calls(LIFECYCLE) + story.calls(CUSTOMER_COUNTS) + flow_task_calls
     sizer = _Sizer(stored)
     read_units = write_units = 0.0
     for call in calls:
@@ -67,6 +67,7 @@ def story_usage(story: Story, stored: Stored) -> Usage:
         lambda_requests={
             WEBHOOK: story.invocations(WEBHOOK),
             LIFECYCLE: story.invocations(LIFECYCLE),
+            CUSTOMER_COUNTS: story.invocations(CUSTOMER_COUNTS),
             FLOW_TASK: sum(e.invocations for e in story.executions),
         },
         read_units=read_units,
