@@ -248,6 +248,10 @@ def list_customers(
     ] = None,
     last_order_after: Annotated[AwareDatetime | None, Query(description="Last paid order at or after")] = None,
     last_order_before: Annotated[AwareDatetime | None, Query(description="Last paid order before")] = None,
+    completeness: Annotated[
+        Literal["phone_and_email", "phone_only", "email_only", "unreachable"] | None,
+        Query(description="Reach: which of a textable phone and a valid email the customer has"),
+    ] = None,
     sort: Annotated[
         Literal["id", "last_order"],
         Query(description="id, or last_order: newest last paid order first (customers with one)"),
@@ -267,6 +271,7 @@ def list_customers(
         last_order_after=last_order_after,
         last_order_before=last_order_before,
         sort=sort,
+        reach=completeness,
     )
     return listed(tenant_id(), query, limit=limit, cursor=cursor).as_dict()
 

@@ -304,6 +304,12 @@ def test_insights_count_reach_consent_missing_data_and_tags_as_customers_change(
     assert completeness["marketing_reachable"] == {"sms": 1, "email": 0}
     assert completeness["missing"]["birthday"] == 3 and completeness["missing"]["email_consent"] == 3
     assert summary["tags"] == {"vip": 2} and summary["industry_tags"] == {"pets:cat-owner": 1}
+    for reach, expected in (("phone_only", ["p-2"]), ("email_only", ["e-1"]), ("phone_and_email", ["p-1"])):
+        listed = seller.get("/customers", completeness=reach).json()["items"]
+        assert [c["customer_id"] for c in listed] == expected, reach
+    assert seller.get("/customers", completeness="unreachable").json()["items"] == []
+    assert seller.get("/customers", completeness="phone_only", tag="vip").json()["items"] == []
+    assert seller.get("/customers", completeness="everything").status == 422
 
     assert seller.post("/customers/p-1/erase", {}, "erase-p-1").status == 200  # an erasure is counted out
     after = seller.get("/insights").json()

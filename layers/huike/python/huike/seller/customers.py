@@ -35,6 +35,7 @@ class CustomerQuery:
     last_order_after: datetime | None = None
     last_order_before: datetime | None = None
     sort: str = "id"
+    reach: str | None = None
 
 
 def list_customers(tenant_id: str, query: CustomerQuery, *, limit: int = 50, cursor: str | None = None) -> Page:
@@ -46,7 +47,7 @@ def list_customers(tenant_id: str, query: CustomerQuery, *, limit: int = 50, cur
         found = _one(tenant_id, query)
         keep = found is not None and _matches(found, query)
         return Page(items=[_summary(found)] if keep else [])
-    condition = store.customer_filter(query.tag, query.consent)
+    condition = store.customer_filter(query.tag, query.consent, query.reach)
     by_last_order = query.sort == "last_order" or query.last_order_after or query.last_order_before
     if by_last_order:
         after = _last_order_position(cursor) if cursor else None
@@ -97,6 +98,7 @@ def _matches(customer: Any, query: CustomerQuery) -> bool:
     return (
         (not query.tag or query.tag in (customer.tags or set()) | (customer.industry_tags or set()))
         and (not query.consent or customer.has_marketing_consent(query.consent))
+        and (not query.reach or counting.completeness_of(customer).reach == query.reach)
         and (not query.last_order_after or (last is not None and last >= query.last_order_after))
         and (not query.last_order_before or (last is not None and last < query.last_order_before))
     )

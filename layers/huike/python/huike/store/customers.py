@@ -223,9 +223,20 @@ def delete_customer(tenant_id: str, customer_id: str) -> int:
     return 1
 
 
-def customer_filter(tag: str | None = None, consent_channel: str | None = None) -> Any:
-    """A filter for the seller's list: a manual tag, marketing consent on a channel."""
+def customer_filter(tag: str | None = None, consent_channel: str | None = None, reach: str | None = None) -> Any:
+    """A filter for the seller's list: a manual tag, marketing consent on a channel, reach
+    (phone_and_email, phone_only, email_only, unreachable: a textable phone, a valid email)."""
     conditions = []
+    if reach:
+        phone, email = Customer.phone_textable == True, Customer.email_valid == True  # noqa: E712
+        conditions.append(
+            {
+                "phone_and_email": phone & email,
+                "phone_only": phone & ~email,
+                "email_only": ~phone & email,
+                "unreachable": ~phone & ~email,
+            }[reach]
+        )
     if tag:
         conditions.append(Customer.tags.contains(tag) | Customer.industry_tags.contains(tag))
     if consent_channel:
