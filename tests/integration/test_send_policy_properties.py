@@ -386,13 +386,16 @@ def check_outbox_and_ledger(runtime: Any, buyer: Buyer) -> None:
     # The consent ledger, an oracle independent of the model: before each marketing send, the
     # latest statement for its channel (by the statement's own time) was a grant. Statements in
     # the very second of the send are left to the model: the ledger cannot order them against it;
-    # nor can it order a grant and a withdrawal made in the same second as each other.
+    # nor can it order a grant and a withdrawal made in the same second as each other. Only what
+    # Huike had recorded before the send counts: a back-dated statement that arrives after a
+    # send is history, not something the send could have known.
     history = consent_store.consent_history(TENANT_ID, buyer.customer_id)
     for sent in buyer.sent:
         channel, at = sent.outcome.channel, sent.snapshot.at
-        statements = [e for e in history if e.channel == channel and e.at <= at]
-        if sent.purpose != MARKETING or any(e.at >= at for e in statements):
+        dated = [e for e in history if e.channel == channel and e.at <= at]
+        if sent.purpose != MARKETING or any(e.at >= at or e.recorded_at == at for e in dated):
             continue
+        statements = [e for e in dated if e.recorded_at < at]
         assert statements, (sent.key, channel)
         latest = [e for e in statements if e.at == max(s.at for s in statements)]
         if len({e.granted for e in latest}) == 1:
