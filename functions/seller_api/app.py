@@ -4,6 +4,7 @@ routes (GET /v1/openapi.json, Swagger UI at /v1/docs)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools import Logger
@@ -94,6 +95,22 @@ def gate() -> Response[str] | None:
 
 def tenant_id() -> str:
     return str(app.context["caller"].tenant_id)
+
+
+def once(idempotency_key: str, operation: str, body: Any, work: Callable[[str, str], Any]) -> Any:
+    """Apply a POST once per Idempotency-Key: `work(tenant_id, key_id)` runs on the first request;
+    a replay with the same body answers the same."""
+    from huike.seller.idempotency import once as applied_once
+
+    caller = app.context["caller"]
+    return applied_once(
+        caller.tenant_id,
+        idempotency_key,
+        operation,
+        body,
+        lambda: work(caller.tenant_id, caller.key_id),
+        app.lambda_context,
+    )
 
 
 # -- settings -----------------------------------------------------------------------------------
@@ -326,17 +343,9 @@ def erase_customer(
     idempotency_key: Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=255)],
 ) -> dict[str, Any]:
     from huike.seller.erasure import erase_customer as erase
-    from huike.seller.idempotency import once
 
-    caller = app.context["caller"]
-    return once(
-        caller.tenant_id,
-        idempotency_key,
-        "erase-customer",
-        {"customer_id": customer_id},
-        lambda: erase(caller.tenant_id, customer_id, caller.key_id),
-        app.lambda_context,
-    )
+    body = {"customer_id": customer_id}
+    return dict(once(idempotency_key, "erase-customer", body, lambda tenant, key: erase(tenant, customer_id, key)))
 
 
 @customers.get(
@@ -365,17 +374,11 @@ def post_consent(
     idempotency_key: Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=255)],
 ) -> Response[dict[str, Any]]:
     from huike.seller.customers import add_consent_statement
-    from huike.seller.idempotency import once
 
-    caller = app.context["caller"]
     body = statement.model_dump(mode="json", exclude_none=True)
+    scoped = {"customer_id": customer_id, **body}
     result = once(
-        caller.tenant_id,
-        idempotency_key,
-        "consent-statement",
-        {"customer_id": customer_id, **body},
-        lambda: add_consent_statement(caller.tenant_id, customer_id, body),
-        app.lambda_context,
+        idempotency_key, "consent-statement", scoped, lambda t, _: add_consent_statement(t, customer_id, body)
     )
     return Response(status_code=201, content_type="application/json", body=result)
 
@@ -405,17 +408,8 @@ def post_customer_tags(
     idempotency_key: Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=255)],
 ) -> dict[str, Any]:
     from huike.seller.customers import change_tags
-    from huike.seller.idempotency import once
 
-    caller = app.context["caller"]
-    return once(
-        caller.tenant_id,
-        idempotency_key,
-        "customer-tags",
-        change,
-        lambda: change_tags(caller.tenant_id, change),
-        app.lambda_context,
-    )
+    return dict(once(idempotency_key, "customer-tags", change, lambda tenant, _: change_tags(tenant, change)))
 
 
 @customers.get(
@@ -467,19 +461,10 @@ def add_suppression(
     new: NewSuppression,
     idempotency_key: Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=255)],
 ) -> Response[dict[str, Any]]:
-    from huike.seller.idempotency import once
     from huike.seller.suppressions import add_suppression as added
 
-    caller = app.context["caller"]
     body = new.model_dump()
-    entry = once(
-        caller.tenant_id,
-        idempotency_key,
-        "add-suppression",
-        body,
-        lambda: added(caller.tenant_id, new.address, new.note, caller.key_id),
-        app.lambda_context,
-    )
+    entry = once(idempotency_key, "add-suppression", body, lambda t, key: added(t, new.address, new.note, key))
     return Response(status_code=201, content_type="application/json", body=entry)
 
 

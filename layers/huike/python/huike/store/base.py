@@ -107,6 +107,21 @@ def utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def update_existing(item: Model, actions: list[Any]) -> bool:
+    """UpdateItem on an item that must already exist (its hash key present); False, and nothing
+    written, when it does not."""
+    from pynamodb.exceptions import UpdateError
+
+    hash_key = type(item)._hash_key_attribute()
+    try:
+        item.update(actions=actions, condition=hash_key.exists())
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
 def get_or_none(
     model: type[M],
     hash_key: str,

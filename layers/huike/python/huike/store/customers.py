@@ -39,7 +39,16 @@ from pynamodb.models import Model
 from huike.core import clock
 from huike.core.enums import Channel
 from huike.core.events import ConsentData
-from huike.store.base import BoundTable, Change, get_or_none, query_page, register, transaction_connection, utc
+from huike.store.base import (
+    BoundTable,
+    Change,
+    get_or_none,
+    query_page,
+    register,
+    transaction_connection,
+    update_existing,
+    utc,
+)
 from huike.store.consent import ConsentEntry, consent_entries
 
 MARKETING_HISTORY = timedelta(days=7)
@@ -180,7 +189,6 @@ SELLER_EDITABLE = ("first_name", "last_name", "locale", "timezone", "birthday", 
 def update_profile_fields(tenant_id: str, customer_id: str, fields: Mapping[str, Any]) -> bool:
     """Set (or, for None, clear) seller-editable fields of an existing customer; False when there
     is no such customer."""
-    from pynamodb.exceptions import UpdateError
 
     attributes = {name: getattr(Customer, name) for name in SELLER_EDITABLE}
     actions: list[Any] = [
@@ -189,31 +197,18 @@ def update_profile_fields(tenant_id: str, customer_id: str, fields: Mapping[str,
         if name in attributes
     ]
     actions.append(Customer.updated_at.set(clock.now()))
-    try:
-        Customer(tenant_id, customer_id).update(actions=actions, condition=Customer.customer_id.exists())
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return update_existing(Customer(tenant_id, customer_id), actions)
 
 
 def change_tags(tenant_id: str, customer_id: str, add: set[str], remove: set[str]) -> bool:
     """Add, then remove, manual tags: set ADD and DELETE, so no read and no lost update (DynamoDB
     takes one of them per attribute in an UpdateItem, hence two when both are asked). False when
     there is no such customer."""
-    from pynamodb.exceptions import UpdateError
 
     steps = [Customer.tags.add(add) if add else None, Customer.tags.delete(remove - add) if remove - add else None]
     for step in [s for s in steps if s is not None]:
-        try:
-            Customer(tenant_id, customer_id).update(
-                actions=[step, Customer.updated_at.set(clock.now())], condition=Customer.customer_id.exists()
-            )
-        except UpdateError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
-                return False
-            raise
+        if not update_existing(Customer(tenant_id, customer_id), [step, Customer.updated_at.set(clock.now())]):
+            return False
     return True
 
 

@@ -29,7 +29,7 @@ from huike.config.tenant import TenantConfig, TenantSettings
 from huike.config.validation import load_lenient
 from huike.core import clock
 from huike.core.errors import HuikeError, NotFound
-from huike.store.base import BoundTable, get_or_none, register, transaction_connection
+from huike.store.base import BoundTable, get_or_none, register, transaction_connection, update_existing
 
 
 class SmsNumberIndex(GlobalSecondaryIndex["Tenant"]):
@@ -94,16 +94,8 @@ def usage_plan(tenant_id: str) -> int:
 
 
 def set_usage_plan(tenant_id: str, requests_per_minute: int) -> None:
-    from pynamodb.exceptions import UpdateError
-
-    try:
-        Tenant(tenant_id).update(
-            actions=[Tenant.requests_per_minute.set(requests_per_minute)], condition=Tenant.tenant_id.exists()
-        )
-    except UpdateError as exc:
-        if _condition_failed(exc):
-            raise NotFound("unknown tenant") from None
-        raise
+    if not update_existing(Tenant(tenant_id), [Tenant.requests_per_minute.set(requests_per_minute)]):
+        raise NotFound("unknown tenant")
 
 
 def tenant_by_sms_number(number: str) -> TenantConfig | None:
