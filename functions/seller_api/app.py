@@ -18,7 +18,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import AwareDatetime, BaseModel, Field
 
 from huike.core.errors import HuikeError
-from huike.seller.bodies import ConsentStatement, PreviewRequest, TemplateWording
+from huike.seller.bodies import ConsentStatement, ImportRequest, PreviewRequest, TemplateWording
 
 logger = Logger()
 app = APIGatewayRestResolver(enable_validation=True)
@@ -517,6 +517,76 @@ def get_sends(
 
 
 # -- insights ---------------------------------------------------------------------------------------
+# -- imports ---------------------------------------------------------------------------------------
+imports = Router()  # type: ignore[no-untyped-call]
+
+
+@imports.post(
+    "/imports",
+    summary="Start an import: returns the job and a URL to PUT the file to (valid one hour)",
+    description="Upload the file with `PUT <upload.url>` (the body is the file, at most `upload.max_bytes`). "
+    "Huike then cleans it (E.164 phones, validated emails, trimmed names), merges duplicate rows and rows of "
+    "customers it already knows (by platform id, phone, email), and applies it in chunks of 500 rows. "
+    "The same file content is imported once: a second upload completes at once with `duplicate_of`. "
+    "UTF-8 (with or without BOM) or GB18030. Requires an Idempotency-Key header.",
+    tags=["imports"],
+    responses={**ERRORS, 201: {"description": "The job, awaiting its upload, and the upload URL"}},
+)
+def create_import(
+    request: ImportRequest,
+    idempotency_key: Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=255)],
+) -> Response[dict[str, Any]]:
+    from huike.imports.jobs import create_import as created
+    from huike.store.tenants import get_tenant
+
+    body = request.model_dump(exclude_none=True)
+    options = {name: value for name, value in body.items() if name != "format"}
+    job = once(idempotency_key, "create-import", body, lambda t, _: created(get_tenant(t), request.format, options))
+    return Response(status_code=201, content_type="application/json", body=job)
+
+
+@imports.get("/imports", summary="The tenant's imports, newest first (paged)", tags=["imports"], responses=ERRORS)
+def list_imports(
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> dict[str, Any]:
+    from huike.imports.jobs import list_imports as listed
+    from huike.seller.paging import decode_cursor, encode_cursor
+
+    items, last = listed(tenant_id(), limit, decode_cursor(cursor, "k") if cursor else None)
+    return {"items": items, "next_cursor": encode_cursor({"k": last}) if last else None}
+
+
+@imports.get(
+    "/imports/<import_id>",
+    summary="An import: status, progress, counts (created, updated, merged, rejected, skipped) and its report",
+    description="`report_url` downloads the report (CSV: line, outcome, reason) of every rejected row, "
+    "dropped field and merge; `problems_preview` holds its first 20 entries.",
+    tags=["imports"],
+    responses=ERRORS,
+)
+def get_import(import_id: str) -> dict[str, Any]:
+    from huike.imports.jobs import get_import as read
+
+    return read(tenant_id(), import_id)
+
+
+@imports.post(
+    "/imports/<import_id>/cancel",
+    summary="Cancel an import: chunks not yet applied are skipped (what was applied stays)",
+    description="The file's content may then be imported again. Requires an Idempotency-Key header.",
+    tags=["imports"],
+    responses={**ERRORS, 409: {"description": "The import has already finished", **_PROBLEM}},
+)
+def cancel_import(
+    import_id: str,
+    idempotency_key: Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=255)],
+) -> dict[str, Any]:
+    from huike.imports.jobs import cancel_import as cancel
+
+    return dict(once(idempotency_key, "cancel-import", {"id": import_id}, lambda t, _: cancel(t, import_id)))
+
+
 insights = Router()  # type: ignore[no-untyped-call]
 
 
@@ -558,6 +628,7 @@ app.include_router(flows, prefix="/v1")
 app.include_router(sends, prefix="/v1")
 app.include_router(customers, prefix="/v1")
 app.include_router(suppressions, prefix="/v1")
+app.include_router(imports, prefix="/v1")
 app.include_router(insights, prefix="/v1")
 app.enable_swagger(
     path="/v1/docs",

@@ -80,6 +80,13 @@ def provision(template: LocalTemplate) -> None:
             type=machine.sm_type,
             roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/{machine.name}-role",
         )
+    sqs = boto3.client("sqs", region_name=REGION)
+    queues = template.queues()
+    # Dead-letter queues first: a redrive policy names an existing queue.
+    for logical_id in sorted(queues, key=lambda queue: "RedrivePolicy" in queues[queue]):
+        sqs.create_queue(QueueName=template.physical_name(logical_id), Attributes=queues[logical_id])
+    for bucket in template.resources_of("AWS::S3::Bucket"):
+        boto3.client("s3", region_name=REGION).create_bucket(Bucket=template.physical_name(bucket))
     for topic in template.resources_of("AWS::SNS::Topic"):
         boto3.client("sns", region_name=REGION).create_topic(Name=template.physical_name(topic))
     for configuration_set in template.resources_of("AWS::SES::ConfigurationSet"):

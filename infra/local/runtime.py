@@ -6,7 +6,7 @@ invocations, and the quiescence loop that moves the virtual clock.
     template.py      template.yaml, resolved to local names
     provisioning.py  process environment, resources from the template, tenants, credentials
     apigateway.py    API Gateway proxy integration
-    sources.py       DynamoDB stream and SNS subscription pumps
+    sources.py       DynamoDB stream, SQS and SNS pumps, S3 notifications
     lambdas.py       the real handlers, in-process, for routes, pumps and Step Functions
     gaps.py          what moto does not emulate (MMS)
     clock.py         the virtual clock
@@ -29,9 +29,10 @@ from infra.local.apigateway import ApiGateway, ApiResponse
 from infra.local.clock import VirtualClock
 from infra.local.gaps import install_unsupported_mms
 from infra.local.lambdas import LambdaHost
+from infra.local.s3 import presigned_put
 from infra.local.outbox import inbound_sms_message, read_outbox, ses_notification_message
 from infra.local.provisioning import DEMO_TENANT_ID, TenantCredentials
-from infra.local.sources import StreamPump, TopicDelivery
+from infra.local.sources import BucketNotifications, QueuePump, StreamPump, TopicDelivery
 from infra.local.template import LocalTemplate, local_template
 
 __all__ = ["DEMO_TENANT_ID", "QUIESCENCE_TIMEOUT_SECONDS", "ApiResponse", "LocalRuntime", "TenantCredentials"]
@@ -56,6 +57,8 @@ class LocalRuntime:
         self.routes = self.template.routes()
         self.streams = StreamPump(self.template, self.lambdas)
         self.topics = TopicDelivery(self.template, self.lambdas, self.clock.now)
+        self.queues = QueuePump(self.template, self.lambdas)
+        self.buckets = BucketNotifications(self.template, self.lambdas, self.clock.now)
         self.gateway = ApiGateway(self.routes, self._invoke_route, self.clock.now, lambda: self.template.ref("Stage"))
         self._mock: Any = None
         self.identities: dict[str, iam.FunctionIdentity] = {}
@@ -141,8 +144,23 @@ class LocalRuntime:
     def _invoke_route(self, function: str, event: dict[str, Any]) -> Any:
         with self._api_lock:
             result = self.lambdas.invoke(function, event)
-            self.streams.drain()  # AWS runs the stream consumers shortly after the write
+            self._pump()  # AWS runs the stream and queue consumers shortly after the write
         return result
+
+    def _pump(self) -> None:
+        """Deliver stream records and queue messages until none is left (one feeds the other)."""
+        while self.streams.drain() + self.queues.drain():
+            pass
+
+    # -- S3 (presigned uploads) -----------------------------------------------------------
+    def upload(self, url: str, body: bytes, headers: dict[str, str] | None = None) -> ApiResponse:
+        """What S3 does with a PUT to a presigned URL: refused once expired or when it names no
+        bucket of the template; else stored, and the bucket's notifications are delivered to the
+        functions subscribed to it."""
+        with self._api_lock:
+            response = presigned_put(self.template, self.buckets, url, body, headers or {})
+            self._pump()
+        return response
 
     # -- virtual clock ------------------------------------------------------------------
     def advance(self, seconds: float | None = None, to: dt.datetime | None = None) -> dt.datetime:
@@ -168,7 +186,7 @@ class LocalRuntime:
         give_up = time.monotonic() + timeout
         while True:
             with self._api_lock:
-                self.streams.drain()
+                self._pump()
             executions = moto_compat.executions()
             running = sum(1 for e in executions if e.status == "RUNNING")
             starting = sum(1 for e in executions if e.status is None)

@@ -147,3 +147,131 @@ class TopicDelivery:
             }
             self.lambdas.invoke(subscription.function, event)
         return message_id
+
+
+ASYNC_ATTEMPTS = 3  # Lambda's asynchronous invocation: the first try and two retries
+
+
+class QueuePump:
+    """SQS -> Lambda (event source mapping): receive from each queue a function subscribes to,
+    invoke it with AWS's SQS event, delete what succeeded, and make what failed visible again at
+    once (the emulated queue's redrive policy moves a message to its dead-letter queue after its
+    maxReceiveCount receives)."""
+
+    def __init__(self, template: LocalTemplate, lambdas: LambdaHost) -> None:
+        self.template = template
+        self.lambdas = lambdas
+        self._lock = threading.RLock()
+
+    def drain(self) -> int:
+        """Deliver every message now visible; returns how many deliveries were made."""
+        import boto3
+
+        delivered = 0
+        with self._lock:
+            sqs = boto3.client("sqs", region_name=REGION)
+            for source in self.template.queue_sources():
+                queue_url = self.template.queue_url(source.queue)
+                while True:
+                    messages = sqs.receive_message(
+                        QueueUrl=queue_url,
+                        MaxNumberOfMessages=min(10, source.batch_size),
+                        AttributeNames=["All"],
+                        MessageAttributeNames=["All"],
+                    ).get("Messages", [])
+                    if not messages:
+                        break
+                    self._deliver(sqs, source.function, source.queue, queue_url, messages)
+                    delivered += len(messages)
+        return delivered
+
+    def _deliver(self, sqs: Any, function: str, queue: str, queue_url: str, messages: list[dict[str, Any]]) -> None:
+        records = [
+            {
+                "messageId": message["MessageId"],
+                "receiptHandle": message["ReceiptHandle"],
+                "body": message["Body"],
+                "attributes": message.get("Attributes", {}),
+                "messageAttributes": message.get("MessageAttributes", {}),
+                "md5OfBody": message["MD5OfBody"],
+                "eventSource": "aws:sqs",
+                "eventSourceARN": self.template.arn(queue),
+                "awsRegion": REGION,
+            }
+            for message in messages
+        ]
+        try:
+            result = self.lambdas.invoke(function, {"Records": records}) or {}
+            failures = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+        except Exception:
+            LOG.exception("queue batch failed in %s", function)
+            failures = {record["messageId"] for record in records}
+        for record in records:
+            if record["messageId"] in failures:
+                sqs.change_message_visibility(
+                    QueueUrl=queue_url, ReceiptHandle=record["receiptHandle"], VisibilityTimeout=0
+                )
+            else:
+                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=record["receiptHandle"])
+
+
+class BucketNotifications:
+    """S3 -> Lambda: after an object is created, the functions the template subscribes to its
+    bucket (and key prefix) are invoked asynchronously, in S3's event format: a failure is tried
+    twice more, then the event goes to the function's dead-letter queue."""
+
+    def __init__(self, template: LocalTemplate, lambdas: LambdaHost, now: Callable[[], dt.datetime]) -> None:
+        self.template = template
+        self.lambdas = lambdas
+        self._now = now
+
+    def object_created(self, bucket_logical_id: str, key: str, size: int, etag: str) -> int:
+        """Notify the subscribed functions; returns how many were invoked."""
+        from urllib.parse import quote_plus
+
+        bucket = self.template.physical_name(bucket_logical_id)
+        event = {
+            "Records": [
+                {
+                    "eventVersion": "2.1",
+                    "eventSource": "aws:s3",
+                    "awsRegion": REGION,
+                    "eventTime": self._now().strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                    "eventName": "ObjectCreated:Put",
+                    "userIdentity": {"principalId": "AWS:LOCAL"},
+                    "requestParameters": {"sourceIPAddress": "127.0.0.1"},
+                    "responseElements": {"x-amz-request-id": uuid.uuid4().hex[:16]},
+                    "s3": {
+                        "s3SchemaVersion": "1.0",
+                        "configurationId": "local",
+                        "bucket": {"name": bucket, "ownerIdentity": {"principalId": "LOCAL"}, "arn": f"arn:aws:s3:::{bucket}"},
+                        "object": {"key": quote_plus(key, safe="/"), "size": size, "eTag": etag, "sequencer": uuid.uuid4().hex[:16]},
+                    },
+                }
+            ]
+        }
+        invoked = 0
+        for notification in self.template.bucket_notifications():
+            if notification.bucket != bucket_logical_id or not key.startswith(notification.prefix):
+                continue
+            invoked += 1
+            for attempt in range(1, ASYNC_ATTEMPTS + 1):
+                try:
+                    self.lambdas.invoke(notification.function, event)
+                    break
+                except Exception:
+                    LOG.exception("%s failed on %s (attempt %d)", notification.function, key, attempt)
+            else:
+                self._dead_letter(notification.function, event)
+        return invoked
+
+    def _dead_letter(self, function: str, event: dict[str, Any]) -> None:
+        import boto3
+
+        queue = self.template.dead_letter_queue(function)
+        if queue is None:
+            LOG.error("%s gave up on an S3 event and has no dead-letter queue", function)
+            return
+        boto3.client("sqs", region_name=REGION).send_message(
+            QueueUrl=self.template.queue_url(queue), MessageBody=json.dumps(event)
+        )

@@ -88,6 +88,20 @@ class StreamSourceSpec:
 
 
 @dataclass(frozen=True)
+class QueueSourceSpec:
+    function: str
+    queue: str
+    batch_size: int
+
+
+@dataclass(frozen=True)
+class BucketNotificationSpec:
+    function: str
+    bucket: str
+    prefix: str
+
+
+@dataclass(frozen=True)
 class TopicSubscriptionSpec:
     function: str
     topic: str
@@ -108,8 +122,12 @@ class LocalTemplate:
 
     # -- physical names ---------------------------------------------------------------
     def physical_name(self, logical_id: str) -> str:
-        name = self.resources[logical_id].get("Properties", {}).get("Name")
+        properties = self.resources[logical_id].get("Properties", {})
+        name = properties.get("Name", properties.get("BucketName"))
         return str(self.resolve(name)) if name is not None else f"{NAME_PREFIX}-{logical_id}"
+
+    def queue_url(self, logical_id: str) -> str:
+        return f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT_ID}/{self.physical_name(logical_id)}"
 
     def arn(self, logical_id: str) -> str:
         kind = self.resources[logical_id]["Type"]
@@ -144,12 +162,14 @@ class LocalTemplate:
         kind = self.resources[name]["Type"]
         if kind in ("AWS::Serverless::StateMachine", "AWS::SNS::Topic"):
             return self.arn(name)
+        if kind == "AWS::SQS::Queue":
+            return self.queue_url(name)
         return self.physical_name(name)
 
     def get_att(self, logical_id: str, attribute: str) -> str:
         if attribute == "Arn":
             return self.arn(logical_id)
-        if attribute in ("Name", "TopicName"):
+        if attribute in ("Name", "TopicName", "QueueName"):
             return self.physical_name(logical_id)
         if attribute == "StreamArn":
             return f"stream:{logical_id}"  # the emulation assigns the real ARN at CreateTable
@@ -237,6 +257,51 @@ class LocalTemplate:
                     table = self.resolve(props["Stream"]).removeprefix("stream:")
                     sources.append(StreamSourceSpec(logical_id, table, int(props.get("BatchSize", 100))))
         return sources
+
+    def queue_sources(self) -> list[QueueSourceSpec]:
+        sources = []
+        for logical_id, resource in self.resources_of("AWS::Serverless::Function").items():
+            for event in resource["Properties"].get("Events", {}).values():
+                if event["Type"] == "SQS":
+                    props = event["Properties"]
+                    queue = props["Queue"]["Fn::GetAtt"][0]
+                    sources.append(QueueSourceSpec(logical_id, queue, int(props.get("BatchSize", 10))))
+        return sources
+
+    def bucket_notifications(self) -> list[BucketNotificationSpec]:
+        notifications = []
+        for logical_id, resource in self.resources_of("AWS::Serverless::Function").items():
+            for event in resource["Properties"].get("Events", {}).values():
+                if event["Type"] == "S3":
+                    props = event["Properties"]
+                    rules = props.get("Filter", {}).get("S3Key", {}).get("Rules", [])
+                    prefix = next((rule["Value"] for rule in rules if rule["Name"] == "prefix"), "")
+                    notifications.append(BucketNotificationSpec(logical_id, props["Bucket"]["Ref"], prefix))
+        return notifications
+
+    def dead_letter_queue(self, function: str) -> str | None:
+        """The queue an asynchronously invoked function's failed events go to (its DeadLetterQueue)."""
+        target = self.resources[function]["Properties"].get("DeadLetterQueue", {}).get("TargetArn")
+        return target["Fn::GetAtt"][0] if target else None
+
+    def queues(self) -> dict[str, dict[str, str]]:
+        """CreateQueue attributes for every AWS::SQS::Queue, keyed by logical id."""
+        queues = {}
+        for logical_id, resource in self.resources_of("AWS::SQS::Queue").items():
+            props = resource.get("Properties", {})
+            attributes = {
+                key: str(props[key]) for key in ("VisibilityTimeout", "MessageRetentionPeriod") if key in props
+            }
+            if "RedrivePolicy" in props:
+                policy = props["RedrivePolicy"]
+                attributes["RedrivePolicy"] = json.dumps(
+                    {
+                        "deadLetterTargetArn": self.resolve(policy["deadLetterTargetArn"]),
+                        "maxReceiveCount": int(policy["maxReceiveCount"]),
+                    }
+                )
+            queues[logical_id] = attributes
+        return queues
 
     def topic_subscriptions(self) -> list[TopicSubscriptionSpec]:
         subscriptions = []

@@ -35,6 +35,7 @@ NOT_EMULATED = {
     ("sqs:SendMessage", "arn:aws:sqs:us-east-1:123456789012:huike-local-CustomerCountsDeadLetterQueue"),
     # Written by SAM for the function's DeadLetterQueue: Lambda keeps failed async invocations.
     ("sqs:SendMessage", "arn:aws:sqs:us-east-1:123456789012:huike-local-InboundDeadLetterQueue"),
+    ("sqs:SendMessage", "arn:aws:sqs:us-east-1:123456789012:huike-local-ImportsDeadLetterQueue"),
 }
 
 

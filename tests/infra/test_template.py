@@ -80,6 +80,8 @@ FUNCTION_ENVIRONMENTS = {
     "InboundFunction": "InboundEnvironment",
     "FlowTaskFunction": "FlowTaskEnvironment",
     "SellerApiFunction": "SellerApiEnvironment",
+    "ImportFilesFunction": "ImportFilesEnvironment",
+    "ImportChunksFunction": "ImportChunksEnvironment",
 }
 
 

@@ -26,6 +26,9 @@ TABLES = {
     "AUDIT_TABLE": "audit",
     "USAGE_TABLE": "usage",
     "INSIGHTS_TABLE": "insights",
+    "IDENTITIES_TABLE": "identities",
+    "IMPORTS_TABLE": "imports",
+    "IMPORTS_BUCKET": "huike-imports",
 }
 
 

@@ -23,6 +23,9 @@ STACK_OUTPUTS = {
     "AuditTableName": "AUDIT_TABLE",
     "UsageTableName": "USAGE_TABLE",
     "InsightsTableName": "INSIGHTS_TABLE",
+    "IdentitiesTableName": "IDENTITIES_TABLE",
+    "ImportsTableName": "IMPORTS_TABLE",
+    "ImportsBucketName": "IMPORTS_BUCKET",
 }
 LOCAL_ROUTE = "/_local/admin"
 LOCAL_TIMEOUT_SECONDS = 120

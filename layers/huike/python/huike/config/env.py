@@ -37,6 +37,9 @@ class Environment(BaseModel):
     audit_table: str = Field(alias="AUDIT_TABLE", min_length=1)
     usage_table: str = Field(alias="USAGE_TABLE", min_length=1)
     insights_table: str = Field(alias="INSIGHTS_TABLE", min_length=1)
+    identities_table: str = Field(alias="IDENTITIES_TABLE", min_length=1)
+    imports_table: str = Field(alias="IMPORTS_TABLE", min_length=1)
+    imports_bucket: str = Field(alias="IMPORTS_BUCKET", min_length=1)
     idempotency_table: str | None = Field(alias="IDEMPOTENCY_TABLE", default=None)
     timed_flow_state_machine_arn: str | None = Field(alias="TIMED_FLOW_STATE_MACHINE_ARN", default=None)
     email_configuration_set: str | None = Field(alias="EMAIL_CONFIGURATION_SET", default=None)
@@ -71,6 +74,16 @@ class FlowTaskEnvironment(Environment):
 
 class CustomerCountsEnvironment(Environment):
     """The customers-stream consumer needs only the tables."""
+
+
+class ImportFilesEnvironment(Environment):
+    """The import planner queues each chunk of a file on the chunks queue."""
+
+    import_chunks_queue_url: str = Field(alias="IMPORT_CHUNKS_QUEUE_URL", min_length=1)
+
+
+class ImportChunksEnvironment(Environment):
+    """The chunk worker needs only the tables and the bucket."""
 
 
 class SellerApiEnvironment(Environment):

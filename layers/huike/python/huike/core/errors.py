@@ -21,6 +21,12 @@ class NotFound(HuikeError):
     status = 404
 
 
+class Conflict(HuikeError):
+    """The resource's state does not allow this now (e.g. cancelling a finished import): 409."""
+
+    status = 409
+
+
 class Unprocessable(HuikeError):
     """Well-formed input the domain refuses: 422 listing each (field path, problem)."""
 

@@ -110,6 +110,39 @@ def seen_key(tenant_id: str, event_id: str) -> str:
     return f"{tenant_id}{_SEPARATOR}seen{_SEPARATOR}{event_id}"
 
 
+def identity_claim_key(tenant_id: str, kind: str, value: str, secret: str) -> str:
+    """The key of the claim that a phone or email ("phone", "email") identifies one customer of a
+    tenant: keyed by its pseudonym, so the key carries no contact."""
+    return f"{tenant_id}{_SEPARATOR}{kind}{_SEPARATOR}{pseudonym(secret, value.lower())}"
+
+
+def new_import_id(moment: datetime, random_hex: str) -> str:
+    """Sorts by creation time, so a tenant's imports list newest first by key."""
+    return f"imp_{moment:%Y%m%d%H%M%S}{random_hex}"
+
+
+def import_key(import_id: str) -> str:
+    """An import job's sort key in the imports table."""
+    return f"import{_SEPARATOR}{import_id}"
+
+
+def import_chunk_key(import_id: str, chunk: int) -> str:
+    """The marker that one chunk of an import was applied."""
+    return f"chunk{_SEPARATOR}{import_id}{_SEPARATOR}{chunk:05d}"
+
+
+def import_content_key(sha256: str) -> str:
+    """The claim that a file's content (by hash) is being or was imported."""
+    return f"content{_SEPARATOR}{sha256}"
+
+
+def import_object_key(tenant_id: str, import_id: str, part: str) -> str:
+    """Where an import's upload ("upload"), chunks ("chunks/00001.json") and report ("report.csv")
+    live in the imports bucket. Uploads land under uploads/, which is what notifies the planner."""
+    folder = "uploads" if part == "upload" else "work"
+    return f"{folder}/{tenant_id}/{import_id}/{part}"
+
+
 def platform_identity(customer_id: str) -> str:
     return f"id:{customer_id}"
 

@@ -1,8 +1,9 @@
 """Customer profiles from events: normalise contacts, find who the event is about, write once.
 
-Merge rule: the platform's customer id when the event has one (no read); otherwise the customer
-already known by that phone, then by that email (one index query each, stopping at the first
-hit); otherwise a new id derived from the phone or email (keys.contact_customer_id).
+Merge rule: the platform's customer id when the event has one; otherwise the customer that
+claimed that phone, then that email (store.identities: one BatchGetItem for both); otherwise a new
+id derived from the phone or email (keys.contact_customer_id). A contact is claimed by the first
+customer written with it, in that customer's write.
 """
 
 from __future__ import annotations
@@ -14,17 +15,29 @@ from huike.core import keys
 from huike.core.events import CustomerData, OrderData
 from huike.customers.identity import first_textable, normalise_email, normalise_phone
 from huike.store import customers as store
+from huike.store import identities as claims
 from huike.store.customers import Customer, ProfileChange, ProfileWrite
 from huike.store.orders import Contact
 
 
-def resolve_customer_id(tenant: TenantConfig, data: CustomerData, phone: str | None, email: str | None) -> str | None:
+def contact_claims(tenant: TenantConfig, phone: str | None, email: str | None) -> list[str]:
+    """The identity claim keys of an event's contacts, phone first."""
+    secret = tenant.pseudonym_key
+    return [
+        *([claims.phone_claim(tenant.tenant_id, phone, secret)] if phone else []),
+        *([claims.email_claim(tenant.tenant_id, email, secret)] if email else []),
+    ]
+
+
+def resolve_customer_id(
+    tenant: TenantConfig, data: CustomerData, phone: str | None, email: str | None, claimed: dict[str, str]
+) -> str | None:
+    """The merge rule, given the claims already read (`claimed`: claim key -> customer id)."""
     if data.platform_id:
         return data.platform_id
-    if phone and (known := store.customer_id_by_phone(tenant.tenant_id, phone)):
-        return known
-    if email and (known := store.customer_id_by_email(tenant.tenant_id, email)):
-        return known
+    for claim_key in contact_claims(tenant, phone, email):
+        if claim_key in claimed:
+            return claimed[claim_key]
     return keys.contact_customer_id(phone, email, tenant.pseudonym_key)
 
 
@@ -47,12 +60,19 @@ def customer_change(
     data: CustomerData,
     source: str = "events",
     reservation: tuple[str, datetime] | None = None,
+    claimed: dict[str, str] | None = None,
 ) -> ProfileChange | None:
     """What the event writes to its customer (not sent; see upsert_customer); None when it
-    identifies nobody."""
+    identifies nobody. `claimed` holds the contacts' claims when the caller read them already
+    (an import reads a whole chunk's in one batch); otherwise they are read here (one BatchGetItem).
+    The contacts no customer holds yet are claimed for this one in the same write."""
     phone = normalise_phone(data.phone, data.country or tenant.settings.country)
     email = normalise_email(data.email)
-    customer_id = resolve_customer_id(tenant, data, phone.e164 if phone else None, email.normalized if email else None)
+    phone_e164, email_valid = phone.e164 if phone else None, email.normalized if email else None
+    claim_keys = contact_claims(tenant, phone_e164, email_valid)
+    if claimed is None:
+        claimed = claims.claimed(claim_keys)
+    customer_id = resolve_customer_id(tenant, data, phone_e164, email_valid, claimed)
     if customer_id is None:
         return None
     identities = {keys.platform_identity(customer_id)}
@@ -74,7 +94,9 @@ def customer_change(
         email_valid=email.valid if email else None,
         identities=frozenset(identities),
     )
-    return store.profile_change(tenant.tenant_id, customer_id, profile, data.consents, source, reservation)
+    planned = store.profile_change(tenant.tenant_id, customer_id, profile, data.consents, source, reservation)
+    planned.claims = [claims.claim(key, customer_id) for key in claim_keys if key not in claimed]
+    return planned
 
 
 def order_contact(tenant: TenantConfig, order: OrderData, buyer: CustomerData | None) -> Contact | None:

@@ -46,6 +46,14 @@ def on_order_change(old_image: dict[str, Any] | None, new_image: dict[str, Any] 
     if not happened:
         return []
     tenant = tenants.get_tenant(new.tenant_id)
+    if new.imported_by:
+        # History brought by an import: its stats count, but no flow starts (no one is told today
+        # about an order of last year, and win-back waits for the customer's next real order).
+        if "paid" in happened and new.customer_id:
+            placed = new.placed_at or new.paid_at or clock.now()
+            customer_store.record_paid_order(tenant.tenant_id, new.customer_id, new.order_id, new.total_price, placed)
+            return ["customer stats (imported order)"]
+        return []
     done: list[str] = []
     for transition in happened:
         if transition == "created" and new.status is OrderStatus.PENDING and orders.start_unpaid_reminder(tenant, new):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from huike.config.validation import MAX_TEMPLATE_LENGTH
 from huike.core.enums import Channel
@@ -44,3 +44,57 @@ class ConsentStatement(BaseModel):
     proof: dict[Annotated[str, Field(max_length=50)], Annotated[str, Field(max_length=500)]] = Field(
         default_factory=dict, max_length=10, description="ip, user_agent, signed form id, ..."
     )
+
+
+IMPORT_FORMATS = ("shopify_customers", "shopify_orders", "csv", "jsonl")
+# The canonical fields a generic CSV's columns (or JSON lines' keys) map to (huike.imports.files).
+IMPORT_FIELDS = (
+    "platform_id",
+    "first_name",
+    "last_name",
+    "name",
+    "email",
+    "phone",
+    "country",
+    "locale",
+    "birthday",
+    "tags",
+    "accepts_email",
+    "accepts_sms",
+    "consent_at",
+    "order_count",
+    "total_spent",
+)
+
+
+class ImportRequest(BaseModel):
+    """A file to import: its format, and for a generic CSV which column holds which field."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: Literal["shopify_customers", "shopify_orders", "csv", "jsonl"] = Field(
+        description="shopify_customers / shopify_orders: Shopify admin's own export; csv: any CSV with `mapping`; "
+        "jsonl: one JSON object per line with these field names"
+    )
+    mapping: dict[Annotated[str, Field(max_length=40)], Annotated[str, Field(min_length=1, max_length=200)]] | None = (
+        Field(
+            default=None,
+            max_length=len(IMPORT_FIELDS),
+            description="Field -> column (csv: required; jsonl: renames keys). Fields: " + ", ".join(IMPORT_FIELDS),
+        )
+    )
+    default_country: Annotated[str, Field(pattern=r"^[A-Za-z]{2}$")] | None = Field(
+        default=None, description="Phones without a country code are read in this country (default: the shop's)"
+    )
+    filename: str | None = Field(default=None, max_length=255, description="For your records")
+
+    @model_validator(mode="after")
+    def _mapping_fits_the_format(self) -> ImportRequest:
+        unknown = sorted(set(self.mapping or {}) - set(IMPORT_FIELDS))
+        if unknown:
+            raise ValueError(f"mapping: unknown fields {', '.join(unknown)} (known: {', '.join(IMPORT_FIELDS)})")
+        if self.format == "csv" and not self.mapping:
+            raise ValueError("mapping: a generic CSV needs one (which column holds which field)")
+        if self.format.startswith("shopify") and self.mapping:
+            raise ValueError("mapping: Shopify's exports have fixed columns; leave it out")
+        return self

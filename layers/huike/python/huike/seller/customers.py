@@ -141,6 +141,13 @@ def customer_detail(tenant_id: str, customer_id: str) -> dict[str, Any]:
         "completeness": counting.completeness_of(customer).as_dict(),
         "rfm": counting.rfm_of(customer, counting.current_thresholds(tenant_id)),
         "automatic_tags": sorted(automatic_tags_of(customer, tenant)),
+        # From a platform's customer export: its own totals, kept apart from Huike's order stats.
+        "platform_stats": (
+            {"order_count": int(customer.platform_order_count or 0), "total_spent": customer.platform_total_spent}
+            if customer.platform_order_count is not None or customer.platform_total_spent is not None
+            else None
+        ),
+        "imported_by": customer.imported_by,
     }
 
 

@@ -20,6 +20,7 @@ from huike.core.errors import NotFound
 def erase_customer(tenant_id: str, customer_id: str, actor: str) -> dict[str, Any]:
     from huike.store import consent as consent_store
     from huike.store import customers as customer_store
+    from huike.store import identities as identity_store
     from huike.store import orders as order_store
     from huike.store import sends as send_store
     from huike.store.audit import new_change
@@ -52,6 +53,14 @@ def erase_customer(tenant_id: str, customer_id: str, actor: str) -> dict[str, An
             tenant_id, [customer_id, *(keys.consent_subject(None, address) for address in addresses)]
         ),
         "messages_redacted": send_store.redact(sends),
+        "identity_claims": identity_store.release(
+            [
+                claim(tenant_id, address, tenant.pseudonym_key)
+                for address in addresses
+                for claim in (identity_store.phone_claim, identity_store.email_claim)
+            ],
+            customer_id,
+        ),
         "orders": order_store.delete_orders(orders),
         "profile": customer_store.delete_customer(tenant_id, customer_id),
     }

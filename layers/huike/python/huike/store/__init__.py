@@ -12,6 +12,8 @@ def all_models() -> tuple[type, ...]:
         carts,
         consent,
         customers,
+        identities,
+        imports,
         insights,
         orders,
         sends,

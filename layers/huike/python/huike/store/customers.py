@@ -128,6 +128,11 @@ class Customer(Model):
     marketing_pending = ListAttribute(of=PendingSend, null=True)
     created_at = UTCDateTimeAttribute(null=True)
     updated_at = UTCDateTimeAttribute(null=True)
+    # Imports: the import that first wrote this customer, and the platform's own totals from a
+    # customer export (kept apart: Huike's stats come from orders, which carry dates).
+    imported_by = UnicodeAttribute(null=True)
+    platform_order_count = NumberAttribute(null=True)
+    platform_total_spent = NumberAttribute(null=True)
 
     def pending_sends(self) -> dict[str, datetime]:
         return {entry.key: clock.parse_iso(entry.due) for entry in self.marketing_pending or []}
@@ -313,6 +318,30 @@ def customers_by_last_order(
     return items, last if next(iter(query(last, 1)), None) is not None else None
 
 
+def customers_by_id(tenant_id: str, customer_ids: list[str]) -> dict[str, Customer]:
+    """The customers that exist among these ids (BatchGetItem, 100 keys a call)."""
+    wanted = list(dict.fromkeys(customer_ids))
+    return {str(c.customer_id): c for c in Customer.batch_get([(tenant_id, cid) for cid in wanted])} if wanted else {}
+
+
+def import_actions(
+    import_id: str, tags: set[str], platform_order_count: int | None, platform_total_spent: str | None
+) -> list[Any]:
+    """What an imported row adds to its customer's write: its tags (added to the manual ones),
+    the platform's totals, and (once) which import created the customer."""
+    actions: list[Any] = [Customer.imported_by.set(Customer.imported_by | import_id)]
+    if tags:
+        actions.append(Customer.tags.add(tags))
+    if platform_order_count is not None:
+        actions.append(Customer.platform_order_count.set(platform_order_count))
+    if platform_total_spent is not None:
+        try:
+            actions.append(Customer.platform_total_spent.set(float(Decimal(platform_total_spent))))
+        except InvalidOperation:
+            pass
+    return actions
+
+
 def customer_id_by_phone(tenant_id: str, phone: str) -> str | None:
     known = next(iter(Customer.phone_index.query(phone, Customer.tenant_id == tenant_id, limit=1)), None)
     return str(known.customer_id) if known is not None else None
@@ -332,6 +361,7 @@ class ProfileChange:
     change: Change
     entries: list[ConsentEntry]
     after: Customer | None
+    claims: list[Change] = field(default_factory=list)  # store.identities claims for new contacts
 
     @property
     def customer_id(self) -> str:
@@ -354,19 +384,24 @@ def write_profile(
 
 
 def write_delivery_of_profile(planned: ProfileChange) -> Customer:
-    """Send a planned profile change alone: one UpdateItem, or with its ledger entries one
-    TransactWriteItems."""
-    if not planned.entries:
+    """Send a planned profile change alone: one UpdateItem, or with its ledger entries and new
+    identity claims one TransactWriteItems."""
+    if not planned.entries and not planned.claims:
         planned.change.apply()
         return planned.change.item  # type: ignore[return-value]
     from pynamodb.transactions import TransactWrite
 
     with TransactWrite(connection=transaction_connection()) as transaction:
-        transaction.update(planned.change.item, actions=planned.change.actions)
+        for change in [planned.change, *planned.claims]:
+            transaction.update(change.item, actions=change.actions)
         for entry in planned.entries:
             transaction.save(entry)
-    assert planned.after is not None
-    return planned.after
+    if planned.after is not None:
+        return planned.after
+    key: Customer = planned.change.item  # type: ignore[assignment]
+    stored = get_or_none(Customer, key.tenant_id, key.customer_id, consistent_read=True)
+    assert stored is not None
+    return stored
 
 
 def profile_change(

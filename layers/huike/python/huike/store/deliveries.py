@@ -1,7 +1,8 @@
 """One webhook delivery's writes, committed together.
 
 Access pattern:
-  customer update + consent ledger puts + order or cart update    TransactWriteItems (all or none)
+  customer update + consent ledger puts + identity claims + order or cart update
+                                                                  TransactWriteItems (all or none)
   one item alone (an order event without a buyer, a customer.updated without consent)  UpdateItem
 
 A delivery that fails leaves nothing it began: the platform's retry (Powertools has deleted its
@@ -39,6 +40,7 @@ def write_delivery(
     one). A transaction returns no item: the order and cart are read back (strongly consistent);
     the customer when the caller needs more than its id and its state was not read first."""
     updates = [change for change in (profile.change if profile else None, order, cart) if change is not None]
+    updates += profile.claims if profile else []
     entries = profile.entries if profile else []
     written = Written(customer_id=profile.customer_id if profile else None)
     if len(updates) == 1 and not entries:

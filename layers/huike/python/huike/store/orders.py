@@ -99,6 +99,8 @@ class Order(Model):
     updated_at = UTCDateTimeAttribute(null=True)
     # Set in the same transaction that adds the order to its customer's stats: once per order.
     stats_counted_at = UTCDateTimeAttribute(null=True)
+    # History from an import: counted in its customer's stats, never a reason to message anyone.
+    imported_by = UnicodeAttribute(null=True)
 
     @property
     def contact(self) -> Contact | None:
@@ -135,6 +137,16 @@ def get_order(tenant_id: str, order_id: str) -> Order | None:
 def orders_of(tenant_id: str, customer_id: str) -> list[Order]:
     """Every order of one customer (bounded by what one buyer orders from one shop)."""
     return list(Order.customer_index.query(keys.customer_key(tenant_id, customer_id)))
+
+
+def orders_by_id(tenant_id: str, order_ids: list[str]) -> dict[str, Order]:
+    """The orders that exist among these ids (BatchGetItem, 100 keys a call)."""
+    wanted = list(dict.fromkeys(order_ids))
+    return {str(o.order_id): o for o in Order.batch_get([(tenant_id, oid) for oid in wanted])} if wanted else {}
+
+
+def import_actions(import_id: str) -> list[Any]:
+    return [Order.imported_by.set(Order.imported_by | import_id)]
 
 
 def order_from_stream_image(image: dict[str, Any] | None) -> Order | None:

@@ -1,0 +1,1 @@
+"""Imports: customer and order files a seller uploads, parsed, cleaned and merged into Huike."""

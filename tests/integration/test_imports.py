@@ -1,0 +1,198 @@
+"""Imports through the seller API: a file uploaded to its presigned URL, planned by the S3
+notification, applied in chunks from SQS, counted once, reported row by row."""
+
+from __future__ import annotations
+
+import itertools
+
+import boto3
+import pytest
+
+from tests.support.contacts import buyer_phone, buyer_phone_national
+from tests.support.import_files import jsonl, shopify_customer_csv, shopify_orders_csv
+from tests.support.seller import SellerApi
+
+_keys = itertools.count()
+
+
+@pytest.fixture
+def seller(runtime, tenant) -> SellerApi:
+    return SellerApi(runtime, tenant.api_key)
+
+
+def start_import(seller: SellerApi, **request) -> dict:
+    answer = seller.post("/imports", request, f"import-{next(_keys)}")
+    assert answer.status == 201, answer.body
+    return answer.json()
+
+
+def import_file(runtime, seller: SellerApi, data: bytes, **request) -> dict:
+    job = start_import(seller, **request)
+    uploaded = runtime.upload(job["upload"]["url"], data)
+    assert uploaded.status == 200, uploaded.body
+    runtime.wait_quiescent()
+    return seller.get(f"/imports/{job['id']}").json()
+
+
+def customer(seller: SellerApi, **query) -> dict:
+    items = seller.get("/customers", **query).json()["items"]
+    assert len(items) == 1, items
+    return seller.get(f"/customers/{items[0]['customer_id']}").json()
+
+
+def report_lines(url: str) -> list[str]:
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(url)
+    bucket = parts.hostname.split(".s3")[0]
+    body = boto3.client("s3", region_name="us-east-1").get_object(Bucket=bucket, Key=unquote(parts.path.lstrip("/")))
+    return body["Body"].read().decode("utf-8-sig").splitlines()
+
+
+SHOPIFY_CUSTOMERS = [
+    {
+        "Customer ID": "'7163742617889",
+        "First Name": " Ann ",
+        "Last Name": "Lee",
+        "Email": "Ann.Lee@Example.com",
+        "Accepts Email Marketing": "yes",
+        "Default Address Country Code": "US",
+        "Phone": buyer_phone_national(201),
+        "Accepts SMS Marketing": "yes",
+        "Total Spent": "240.50",
+        "Total Orders": "3",
+        "Tags": "vip, wholesale",
+    },
+    {"Customer ID": "7163742617890", "First Name": "Bo", "Email": "bo@example.com", "Phone": "555-12"},
+    {"First Name": "Nobody", "Phone": "12"},
+    {"Customer ID": "7163742617891", "First Name": "Cy", "Email": "cy@example.com", "Tags": "wholesale"},
+]
+
+
+def test_a_shopify_customer_export_is_cleaned_merged_and_reported(runtime, tenant, seller):
+    job = import_file(runtime, seller, shopify_customer_csv(SHOPIFY_CUSTOMERS), format="shopify_customers")
+
+    assert job["status"] == "completed", job
+    assert job["rows"] == 4
+    assert job["counts"] == {"created": 3, "updated": 0, "merged": 0, "rejected": 1, "skipped": 0}
+    assert job["progress"] == {"chunks_total": 1, "chunks_done": 1, "percent": 100}
+    ann = customer(seller, email="ann.lee@example.com")
+    assert ann["customer_id"] == "shopify-7163742617889"  # the id Shopify's webhooks will use
+    assert (ann["first_name"], ann["phone"]) == ("Ann", buyer_phone(201))
+    assert set(ann["tags"]) >= {"vip", "wholesale"}
+    assert ann["consent"]["sms"]["marketing"]["granted"] and ann["consent"]["email"]["marketing"]["granted"]
+    assert ann["platform_stats"] == {"order_count": 3, "total_spent": 240.5}
+    assert ann["imported_by"] == job["id"] and ann["order_count"] == 0  # Huike's stats come from orders
+    history = seller.get(f"/customers/{ann['customer_id']}/consent/history").json()["items"]
+    assert {entry["source"] for entry in history} == {f"import:{job['id']}"}
+    assert all("no date" in entry["wording"] for entry in history)
+    bo = customer(seller, email="bo@example.com")
+    assert bo["phone"] is None  # the bad number was dropped, the row kept
+    lines = report_lines(job["report_url"])
+    assert lines[0] == "line,outcome,reason"
+    assert any(line.startswith("3,imported,") and "555-12" in line for line in lines)
+    assert any(line.startswith("4,rejected,") for line in lines)
+    assert [entry["line"] for entry in job["problems_preview"]] == [3, 4]
+
+
+def test_rows_of_customers_already_known_update_them_and_nothing_is_duplicated(runtime, tenant, seller):
+    first = import_file(runtime, seller, shopify_customer_csv(SHOPIFY_CUSTOMERS[:1]), format="shopify_customers")
+    assert first["counts"]["created"] == 1
+    # The same person by phone only, under the seller's own CSV, with a birthday.
+    again = import_file(
+        runtime,
+        seller,
+        b"mobile,born\n" + buyer_phone_national(201).encode() + b",1990-04-02\n",
+        format="csv",
+        mapping={"phone": "mobile", "birthday": "born"},
+        default_country="US",
+    )
+    assert again["counts"] == {"created": 0, "updated": 1, "merged": 0, "rejected": 0, "skipped": 0}
+    ann = customer(seller, phone=buyer_phone(201))
+    assert ann["customer_id"] == "shopify-7163742617889" and ann["birthday"] == "1990-04-02"
+    assert len(seller.get("/customers").json()["items"]) == 1
+
+
+def test_the_same_file_twice_changes_nothing_the_second_time(runtime, tenant, seller):
+    data = shopify_customer_csv(SHOPIFY_CUSTOMERS)
+    first = import_file(runtime, seller, data, format="shopify_customers")
+    history_before = seller.get("/customers/shopify-7163742617889/consent/history").json()["items"]
+    second = import_file(runtime, seller, data, format="shopify_customers")
+
+    assert second["status"] == "completed" and second["duplicate_of"] == first["id"]
+    assert second["counts"] == {"created": 0, "updated": 0, "merged": 0, "rejected": 0, "skipped": 0}
+    assert seller.get("/customers/shopify-7163742617889/consent/history").json()["items"] == history_before
+
+
+def test_an_order_export_builds_history_and_stats_without_messaging_anyone(runtime, tenant, seller):
+    orders = [
+        {
+            "Name": "#1001",
+            "Id": "5001",
+            "Email": "dee@example.com",
+            "Billing Name": "Dee Park",
+            "Billing Phone": buyer_phone_national(301),
+            "Billing Country": "US",
+            "Total": "40.00",
+            "Created at": "2026-01-05 10:00:00 -0500",
+            "Paid at": "2026-01-05 10:01:00 -0500",
+            "line_items": [{"Lineitem name": "Tea", "Lineitem price": "20.00", "Lineitem quantity": "2"}],
+        },
+        {
+            "Name": "#1002",
+            "Id": "5002",
+            "Email": "dee@example.com",
+            "Total": "60.00",
+            "Created at": "2026-02-04 10:00:00 -0500",
+            "Paid at": "2026-02-04 10:01:00 -0500",
+            "line_items": [{"Lineitem name": "Cups", "Lineitem price": "30.00", "Lineitem quantity": "2"}],
+        },
+    ]
+    job = import_file(runtime, seller, shopify_orders_csv(orders), format="shopify_orders")
+
+    assert job["status"] == "completed" and job["counts"]["created"] == 2, job
+    dee = customer(seller, email="dee@example.com")
+    assert dee["order_count"] == 2 and dee["total_spent"] == pytest.approx(100.0)
+    listed = seller.get(f"/customers/{dee['customer_id']}/orders").json()["items"]
+    assert {order["order_id"] for order in listed} == {"shopify-5001", "shopify-5002"}
+    assert runtime.outbox() == []  # history: no payment confirmation, no win-back
+    assert [e for e in runtime.executions() if e["status"] == "RUNNING"] == []
+    rhythm = seller.get("/insights").json()
+    assert rhythm["repurchase_rhythm"]["intervals"] == 1  # 30 days between the two orders
+
+
+def test_a_cancelled_import_skips_the_chunks_not_yet_applied(runtime, tenant, seller):
+    job = start_import(seller, format="jsonl")
+    cancelled = seller.post(f"/imports/{job['id']}/cancel", {}, "cancel-1")
+    assert cancelled.status == 200 and cancelled.json()["status"] == "cancelled"
+    runtime.upload(job["upload"]["url"], jsonl([{"email": "eve@example.com"}]))
+    runtime.wait_quiescent()
+    assert seller.get(f"/imports/{job['id']}").json()["status"] == "cancelled"
+    assert seller.get("/customers", email="eve@example.com").json()["items"] == []
+    again = seller.post(f"/imports/{job['id']}/cancel", {}, "cancel-2")
+    assert again.status == 409
+
+
+def test_bad_requests_and_unknown_imports_change_nothing(runtime, tenant, seller):
+    assert seller.post("/imports", {"format": "csv"}, "k1").status == 422  # a CSV needs a mapping
+    assert seller.post("/imports", {"format": "xlsx"}, "k2").status == 422
+    assert seller.post("/imports", {"format": "csv", "mapping": {"shoe_size": "A"}}, "k3").status == 422
+    assert seller.get("/imports/imp_nope").status == 404
+    assert seller.get("/imports").json()["items"] == []
+
+
+def test_an_expired_or_unsigned_upload_is_refused_and_nothing_starts(runtime, tenant, seller):
+    import datetime as dt
+    from urllib.parse import parse_qs, urlencode, urlsplit
+
+    job = start_import(seller, format="jsonl")
+    url = urlsplit(job["upload"]["url"])
+    query = {name: values[0] for name, values in parse_qs(url.query).items()}
+    signed = dt.datetime.strptime(query["X-Amz-Date"], "%Y%m%dT%H%M%SZ")
+    query["X-Amz-Date"] = (signed - dt.timedelta(hours=2)).strftime("%Y%m%dT%H%M%SZ")
+    expired = runtime.upload(url._replace(query=urlencode(query)).geturl(), jsonl([{"email": "late@example.com"}]))
+    unsigned = runtime.upload(url._replace(query="").geturl(), jsonl([{"email": "late@example.com"}]))
+
+    assert expired.status == 403 and "expired" in expired.body
+    assert unsigned.status == 403
+    assert seller.get(f"/imports/{job['id']}").json()["status"] == "awaiting_upload"
