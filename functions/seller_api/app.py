@@ -51,6 +51,13 @@ ERRORS: dict[int, Any] = {
 }
 
 
+# ... and what an action on a resource's state may answer besides.
+WITH_CONFLICT: dict[int, Any] = {
+    **ERRORS,
+    409: {"description": "The resource's state does not allow it (e.g. already finished)", **_PROBLEM},
+}
+
+
 def problem(status: int, title: str, detail: str, **extra: Any) -> Response[str]:
     import json
 
@@ -576,7 +583,7 @@ def get_import(import_id: str) -> dict[str, Any]:
     summary="Cancel an import: chunks not yet applied are skipped (what was applied stays)",
     description="The file's content may then be imported again. Requires an Idempotency-Key header.",
     tags=["imports"],
-    responses={**ERRORS, 409: {"description": "The import has already finished", **_PROBLEM}},
+    responses=WITH_CONFLICT,
 )
 def cancel_import(
     import_id: str,

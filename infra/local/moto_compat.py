@@ -304,11 +304,13 @@ def enforce_access_control(access_key_ids: frozenset[str]) -> None:
     """Check every request signed with one of `access_key_ids` against its role's policies, with
     moto's own signature check and policy evaluation, per resource.
 
-    moto 5.2.5 evaluates DynamoDB and Step Functions requests against the resource "*" only, so a
-    statement scoped to a table (or an index, or a state machine) never matches and a policy
-    cannot be scoped. Here each request is checked once per resource it touches, with the action
-    IAM uses for it (a transaction: per item). Requests signed by anyone else (the operator: the
-    harness that provisions and inspects) are not checked, as moto does by default.
+    S3 requests (moto's S3IAMRequest, with the bucket/key resource moto names) are checked as
+    moto does, and recorded. moto 5.2.5 evaluates DynamoDB and Step Functions requests against
+    the resource "*" only, so a statement scoped to a table (or an index, or a state machine)
+    never matches and a policy cannot be scoped. Here each request is checked once per resource
+    it touches, with the action IAM uses for it (a transaction: per item). Requests signed by
+    anyone else (the operator: the harness that provisions and inspects) are not checked, as
+    moto does by default.
     """
     from moto.core.authorization import ActionAuthenticatorMixin
     from moto.iam.access_control import IAMRequest
@@ -322,10 +324,10 @@ def enforce_access_control(access_key_ids: frozenset[str]) -> None:
     def authorize(self: Any, iam_request_cls: type, resource: str = "*") -> None:
         authorization = self.headers.get("Authorization") or ""
         key_id = authorization.partition("Credential=")[2].partition("/")[0]
-        if iam_request_cls is not IAMRequest or key_id not in _enforced["keys"]:
+        if key_id not in _enforced["keys"]:
             return original(self, iam_request_cls, resource)
         path = self.raw_path + (f"?{urlparse(self.uri).query}" if urlparse(self.uri).query else "")
-        request = IAMRequest(
+        request = iam_request_cls(
             account_id=self.current_account,
             method=self.method,
             path=path,
@@ -335,6 +337,10 @@ def enforce_access_control(access_key_ids: frozenset[str]) -> None:
             action=self._get_action(),
         )
         request.check_signature()
+        if iam_request_cls is not IAMRequest:  # S3: moto passes the bucket/key resource itself
+            request.check_action_permitted(resource)
+            _enforced["calls"].append(AuthorizedCall(key_id, request._action, resource))
+            return None
         service = request._action.partition(":")[0]
         for action, target in _permissions_needed(service, request._action, self.body, resource):
             request._action = action

@@ -29,9 +29,9 @@ from infra.local.apigateway import ApiGateway, ApiResponse
 from infra.local.clock import VirtualClock
 from infra.local.gaps import install_unsupported_mms
 from infra.local.lambdas import LambdaHost
-from infra.local.s3 import presigned_put
 from infra.local.outbox import inbound_sms_message, read_outbox, ses_notification_message
 from infra.local.provisioning import DEMO_TENANT_ID, TenantCredentials
+from infra.local.s3 import presigned_get, presigned_put
 from infra.local.sources import BucketNotifications, QueuePump, StreamPump, TopicDelivery
 from infra.local.template import LocalTemplate, local_template
 
@@ -158,9 +158,13 @@ class LocalRuntime:
         bucket of the template; else stored, and the bucket's notifications are delivered to the
         functions subscribed to it."""
         with self._api_lock:
-            response = presigned_put(self.template, self.buckets, url, body, headers or {})
+            response = presigned_put(self.template, self.buckets, self.lambdas.credentials, url, body, headers or {})
             self._pump()
         return response
+
+    def download(self, url: str) -> tuple[int, bytes]:
+        """A GET of a presigned URL (an import's report): (status, body)."""
+        return presigned_get(self.template, self.lambdas.credentials, url)
 
     # -- virtual clock ------------------------------------------------------------------
     def advance(self, seconds: float | None = None, to: dt.datetime | None = None) -> dt.datetime:

@@ -244,8 +244,17 @@ class BucketNotifications:
                     "s3": {
                         "s3SchemaVersion": "1.0",
                         "configurationId": "local",
-                        "bucket": {"name": bucket, "ownerIdentity": {"principalId": "LOCAL"}, "arn": f"arn:aws:s3:::{bucket}"},
-                        "object": {"key": quote_plus(key, safe="/"), "size": size, "eTag": etag, "sequencer": uuid.uuid4().hex[:16]},
+                        "bucket": {
+                            "name": bucket,
+                            "ownerIdentity": {"principalId": "LOCAL"},
+                            "arn": f"arn:aws:s3:::{bucket}",
+                        },
+                        "object": {
+                            "key": quote_plus(key, safe="/"),
+                            "size": size,
+                            "eTag": etag,
+                            "sequencer": uuid.uuid4().hex[:16],
+                        },
                     },
                 }
             ]

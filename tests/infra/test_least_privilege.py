@@ -128,6 +128,31 @@ def a_seller_reads_and_changes_settings_and_flows_and_reads_the_send_log(runtime
     assert seller.post("/customers/buyer-1/erase", {}, "lp-4").status == 200
 
 
+def a_seller_imports_customers_then_orders_and_reads_the_report(runtime: LocalRuntime, tenant: Any) -> None:
+    from tests.integration import test_imports as imports
+    from tests.support.import_files import shopify_customer_csv, shopify_orders_csv
+    from tests.support.seller import SellerApi
+
+    seller = SellerApi(runtime, tenant.api_key)
+    customers = imports.import_file(
+        runtime, seller, shopify_customer_csv(imports.SHOPIFY_CUSTOMERS), format="shopify_customers"
+    )
+    assert customers["counts"]["created"] == 3 and imports.report_lines(runtime, customers["report_url"])
+    order = {
+        "Name": "#1",
+        "Id": "77",
+        "Email": "cy@example.com",
+        "Total": "9.00",
+        "Paid at": "2026-01-05 10:00:00 -0500",
+    }
+    assert imports.import_file(runtime, seller, shopify_orders_csv([order]), format="shopify_orders")["counts"] == {
+        "created": 1, "updated": 0, "merged": 0, "rejected": 0, "skipped": 0,
+    }  # fmt: skip
+    pending = imports.start_import(seller, format="jsonl")
+    assert seller.post(f"/imports/{pending['id']}/cancel", {}, "lp-cancel").status == 200
+    assert len(seller.get("/imports").json()["items"]) == 3
+
+
 STORIES: list[tuple[Callable[..., Any], dict[str, Any]]] = [
     (marketing.test_buyer_without_phone_gets_email_with_one_click_unsubscribe, {}),
     (marketing.test_bounce_or_complaint_suppresses_later_email, {"notification": "Bounce"}),
@@ -143,6 +168,7 @@ STORIES: list[tuple[Callable[..., Any], dict[str, Any]]] = [
     (faults.test_a_failed_delivery_redelivered_stores_each_thing_once, {}),
     (a_seller_reads_and_changes_settings_and_flows_and_reads_the_send_log, {}),
     (policy_properties.test_stop_then_start_allows_marketing_again_only_with_consent, {}),
+    (a_seller_imports_customers_then_orders_and_reads_the_report, {}),
 ]
 
 

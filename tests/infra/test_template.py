@@ -214,7 +214,7 @@ def test_every_function_has_an_errors_alarm_and_every_dead_letter_queue_is_watch
     assert {json.dumps({"Ref": f}) for f in functions} <= watched
     queues = [k for k, r in resources.items() if r["Type"] == "AWS::SQS::Queue"]
     dead_letters = {q for q in queues if json.dumps({"Fn::GetAtt": [q, "QueueName"]}) in watched}
-    assert dead_letters | {"FailedFlowsQueue"} == set(queues)
+    assert dead_letters | {"FailedFlowsQueue"} == set(queues)  # a work queue is watched for its backlog
     assert {"Huike/SendFailed", "AWS/States/ExecutionsFailed"} <= {
         f"{alarm['Namespace']}/{alarm['MetricName']}" for alarm in alarms
     }

@@ -118,4 +118,5 @@ def generic_rows(rows: list[dict[str, Any]], header: Sequence[str] | None = None
 
 def jsonl(lines: list[Any]) -> bytes:
     """JSON Lines: objects are dumped; strings are written as they are (to plant broken lines)."""
-    return "".join((line if isinstance(line, str) else json.dumps(line, ensure_ascii=False)) + "\n" for line in lines).encode()
+    texts = [line if isinstance(line, str) else json.dumps(line, ensure_ascii=False) for line in lines]
+    return "".join(text + "\n" for text in texts).encode()

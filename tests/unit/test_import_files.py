@@ -83,7 +83,7 @@ def test_declined_or_blank_marketing_makes_no_consent_statement():
 
 def test_older_export_columns_are_read_too():
     data = generic_rows(
-        [{"Customer ID": "5", "Email": "ann@example.com", "Phone": "", "Accepts Marketing": "yes", "Country Code": "GB"}]
+        [{"Customer ID": "5", "Email": "a@example.com", "Phone": "", "Accepts Marketing": "yes", "Country Code": "GB"}]
     )
     record = parse_file(data, "shopify_customers", default_country="US").customers[0]
     assert record.customer.country == "GB"
@@ -91,7 +91,7 @@ def test_older_export_columns_are_read_too():
 
 
 def test_a_file_that_is_not_a_customer_export_is_refused_naming_the_missing_columns():
-    with pytest.raises(ImportFileError, match="'Customer ID'.*'Phone'"):
+    with pytest.raises(ImportFileError, match=r"'Customer ID'.*'Phone'"):
         parse_file(generic_rows([{"Email": "ann@example.com"}]), "shopify_customers", default_country="US")
 
 
@@ -300,7 +300,12 @@ def test_order_export_rows_of_one_order_become_one_order_with_its_line_items():
                 "Billing Phone": BUYER_PHONE,
                 "Shipping Phone": buyer_phone(150),
                 "line_items": [
-                    {"Lineitem name": "Tea", "Lineitem sku": "TEA-1", "Lineitem quantity": "2", "Lineitem price": "10.00"},
+                    {
+                        "Lineitem name": "Tea",
+                        "Lineitem sku": "T-1",
+                        "Lineitem quantity": "2",
+                        "Lineitem price": "10.00",
+                    },
                     {"Lineitem name": "Cup", "Lineitem quantity": "1", "Lineitem price": "25.50"},
                 ],
             },
@@ -318,7 +323,7 @@ def test_order_export_rows_of_one_order_become_one_order_with_its_line_items():
     assert order.paid_at == order.created_at  # paid, with no "Paid at": paid when placed
     assert order.financial_status == "paid" and order.refunded_at is None and order.cancelled_at is None
     assert [(item.product_id, item.title, item.quantity, item.price) for item in order.line_items] == [
-        ("TEA-1", "Tea", 2, "10.00"),
+        ("T-1", "Tea", 2, "10.00"),
         (None, "Cup", 1, "25.50"),
     ]
     assert order.contact_phones == [BUYER_PHONE, buyer_phone(150)]
@@ -380,7 +385,7 @@ def test_order_without_a_way_to_reach_the_buyer_or_with_a_bad_total_is_rejected(
 
 
 def test_a_file_that_is_not_an_order_export_is_refused():
-    with pytest.raises(ImportFileError, match="Shopify order export.*'Total'"):
+    with pytest.raises(ImportFileError, match=r"Shopify order export.*'Total'"):
         parse_file(generic_rows([{"Name": "#1", "Email": "a@example.com"}]), "shopify_orders", default_country="US")
 
 
@@ -453,7 +458,8 @@ def test_jsonl_rejects_only_the_lines_that_are_not_objects():
     ann, bob = parsed.customers
     assert (ann.customer.email, ann.customer.phone, ann.customer.country) == ("ann@example.com", CN_MOBILE_E164, "CN")
     assert ann.tags == {"vip", "new"} and (ann.platform_order_count, ann.platform_total_spent) == (2, "12.5")
-    assert ann.customer.consents[0].wording == "accepts_email = true in an imported JSON Lines file (no date in the file)"
+    wording = ann.customer.consents[0].wording
+    assert wording == "accepts_email = true in an imported JSON Lines file (no date in the file)"
     assert (bob.lines, bob.customer.platform_id) == ((5,), "crm-7")  # JSON Lines have no header line
     assert [(problem.line, problem.rejected) for problem in parsed.problems] == [(2, True), (3, True)]
     assert parsed.problems[1].reason == "not a JSON object but an array"

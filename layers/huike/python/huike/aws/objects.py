@@ -9,6 +9,7 @@ from typing import Any
 from huike.aws.clients import client, session
 from huike.core.caches import process_cache
 
+
 @process_cache
 def _signing_client() -> Any:
     """S3 with Signature Version 4, which every region accepts for presigned URLs."""

@@ -87,7 +87,7 @@ def list_imports(tenant_id: str, limit: int, after: str | None) -> tuple[list[di
 
 def cancel_import(tenant_id: str, import_id: str) -> dict[str, Any]:
     """Stop an import: chunks not yet applied are skipped (what was applied stays). The file's
-    content may then be imported again."""
+    content may then be imported again (a claim held by a cancelled import is taken over)."""
     from huike.store import imports as store
 
     job = store.get_job(tenant_id, import_id, consistent=True)
@@ -95,8 +95,6 @@ def cancel_import(tenant_id: str, import_id: str) -> dict[str, Any]:
         raise NotFound("no such import")
     if not store.move_job(job, "cancelled", from_=ACTIVE):
         raise Conflict(f"the import is {job.status}; only a pending or running import can be cancelled")
-    if job.content_sha256:
-        store.release_content(tenant_id, job.content_sha256, import_id)
     return get_import(tenant_id, import_id)
 
 
@@ -167,18 +165,19 @@ def plan_upload(object_key: str) -> str:
             mapping=options.get("mapping"),
         )
     except files.ImportFileError as exc:
-        store.release_content(tenant_id, sha256, import_id)
         store.move_job(job, "failed", from_=("planning",), reason=str(exc), content_sha256=sha256, bytes=len(data))
         return "failed: unusable file"
     records = _chunk_payloads(parsed)
     chunks = [records[start : start + CHUNK_ROWS] for start in range(0, len(records), CHUNK_ROWS)]
-    problems = [{"line": p.line, "reason": p.reason, "rejected": p.rejected} for p in parsed.problems]
-    merges = [
+    problems: list[dict[str, Any]] = [
+        {"line": p.line, "reason": p.reason, "rejected": p.rejected} for p in parsed.problems
+    ]
+    merges: list[dict[str, Any]] = [
         {"line": record.lines[0], "reason": f"merged: {record.merge_reason}", "rejected": False}
         for record in parsed.customers
         if record.merge_reason
     ]
-    report = sorted(problems + merges, key=lambda entry: entry["line"])
+    report = sorted(problems + merges, key=lambda entry: int(entry["line"]))
     if report:
         objects.write_object(
             bucket,
@@ -276,9 +275,7 @@ def apply_chunk(tenant_id: str, import_id: str, chunk: int) -> str:
         return "ignored: unknown import"
     if store.chunk_applied(tenant_id, import_id, chunk):
         return "ignored: already applied"
-    payload = objects.read_json(
-        _bucket(), keys.import_object_key(tenant_id, import_id, f"chunks/{chunk:05d}.json")
-    )
+    payload = objects.read_json(_bucket(), keys.import_object_key(tenant_id, import_id, f"chunks/{chunk:05d}.json"))
     records = payload["records"]
     if job.status not in ("planning", "processing"):
         counts = {"skipped": sum(len(record["lines"]) for record in records)}
@@ -311,7 +308,9 @@ def _apply_customers(
     from huike.store import identities
 
     data = [CustomerData.model_validate(record["customer"]) for record in records]
-    claimed = identities.claimed(key for customer in data for key in profile.contact_claims(tenant, customer.phone, customer.email))
+    claimed = identities.claimed(
+        key for customer in data for key in profile.contact_claims(tenant, customer.phone, customer.email)
+    )
     ids = [profile.resolve_customer_id(tenant, customer, customer.phone, customer.email, claimed) for customer in data]
     known = customer_store.customers_by_id(tenant.tenant_id, [cid for cid in ids if cid])
     counts = {"created": 0, "updated": 0}
@@ -328,7 +327,10 @@ def _apply_customers(
         if planned is None:
             continue
         planned.change.actions += customer_store.import_actions(
-            import_id, set(record.get("tags") or ()), record.get("platform_order_count"), record.get("platform_total_spent")
+            import_id,
+            set(record.get("tags") or ()),
+            record.get("platform_order_count"),
+            record.get("platform_total_spent"),
         )
         customer_store.write_delivery_of_profile(planned)
         for key in profile.contact_claims(tenant, customer.phone, customer.email):
@@ -349,7 +351,9 @@ def _apply_orders(
 
     buyers = [CustomerData.model_validate(record["customer"]) for record in records]
     orders = [OrderData.model_validate(record["order"]) for record in records]
-    claimed = identities.claimed(key for buyer in buyers for key in profile.contact_claims(tenant, buyer.phone, buyer.email))
+    claimed = identities.claimed(
+        key for buyer in buyers for key in profile.contact_claims(tenant, buyer.phone, buyer.email)
+    )
     known = order_store.orders_by_id(tenant.tenant_id, [order.order_id for order in orders])
     window = tenant.flows.unpaid_reminder.payment_window_hours
     counts = {"created": 0, "updated": 0}
@@ -370,7 +374,9 @@ def _apply_orders(
             order=order,
         )
         contact = profile.order_contact(tenant, order, buyer)
-        change = order_store.order_change(tenant.tenant_id, event, planned.customer_id if planned else None, window, contact)
+        change = order_store.order_change(
+            tenant.tenant_id, event, planned.customer_id if planned else None, window, contact
+        )
         change.actions += order_store.import_actions(import_id)
         write_delivery(planned, change)
         if planned is not None:

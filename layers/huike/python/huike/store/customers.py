@@ -335,10 +335,7 @@ def import_actions(
     if platform_order_count is not None:
         actions.append(Customer.platform_order_count.set(platform_order_count))
     if platform_total_spent is not None:
-        try:
-            actions.append(Customer.platform_total_spent.set(float(Decimal(platform_total_spent))))
-        except InvalidOperation:
-            pass
+        actions.append(Customer.platform_total_spent.set(float(Decimal(platform_total_spent))))
     return actions
 
 

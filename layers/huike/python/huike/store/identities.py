@@ -47,9 +47,7 @@ def claimed(claim_keys: Iterable[str]) -> dict[str, str]:
 
 def claim(claim_key: str, customer_id: str) -> Change:
     """Claim a contact for a customer unless another already holds it (never fails)."""
-    return Change(
-        IdentityClaim(claim_key), [IdentityClaim.customer_id.set(IdentityClaim.customer_id | customer_id)]
-    )
+    return Change(IdentityClaim(claim_key), [IdentityClaim.customer_id.set(IdentityClaim.customer_id | customer_id)])
 
 
 def release(claim_keys: Iterable[str], customer_id: str) -> int:

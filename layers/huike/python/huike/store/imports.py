@@ -5,8 +5,8 @@ Access patterns:
   a tenant's imports, newest first      Query PK tenant_id, SK begins_with "import#", descending
   apply one chunk once                  TransactWriteItems: PutItem "chunk#<id>#<n>" (condition:
                                         absent) + UpdateItem ADD the chunk's counts on the job
-  one import per file content           PutItem "content#<sha256>" (condition: absent, or held by
-                                        an import that was cancelled or failed)
+  one import per file content           PutItem "content#<sha256>" (condition: absent); a claim
+                                        held by a cancelled or failed import is taken over (UpdateItem)
 Items per tenant: one per import, one per chunk (500 rows) and one per file: an import of
 100,000 rows writes ~200 small items, and the job item takes one update per chunk.
 """
@@ -67,7 +67,11 @@ def new_job(tenant_id: str, import_id: str, fmt: str, options: Mapping[str, Any]
         format=fmt,
         status="awaiting_upload",
         options=dict(options),
-        **{name: 0 for name in COUNTS},
+        created=0,
+        updated=0,
+        merged=0,
+        rejected=0,
+        skipped=0,
         chunks_done=0,
         created_at=clock.to_iso(now),
         updated_at=clock.to_iso(now),
@@ -100,7 +104,7 @@ def jobs_page(tenant_id: str, *, limit: int, after: str | None) -> tuple[list[Im
 def move_job(job: ImportItem, to: str, *, from_: tuple[str, ...], **fields: Any) -> bool:
     """Set the job's status (and fields) only if it is in one of `from_`; False when it was not."""
     now = clock.now()
-    actions = [ImportItem.status.set(to), ImportItem.updated_at.set(clock.to_iso(now))]
+    actions: list[Any] = [ImportItem.status.set(to), ImportItem.updated_at.set(clock.to_iso(now))]
     if to in ("completed", "cancelled", "failed"):
         actions.append(ImportItem.finished_at.set(clock.to_iso(now)))
     actions += [getattr(ImportItem, name).set(value) for name, value in fields.items()]
@@ -139,17 +143,6 @@ def claim_content(tenant_id: str, sha256: str, import_id: str) -> str | None:
     return holder
 
 
-def release_content(tenant_id: str, sha256: str, import_id: str) -> None:
-    """Let the same file be imported again (after a cancel or a failure)."""
-    from pynamodb.exceptions import DeleteError
-
-    try:
-        ImportItem(tenant_id, keys.import_content_key(sha256)).delete(condition=ImportItem.import_id == import_id)
-    except DeleteError as exc:
-        if exc.cause_response_code != "ConditionalCheckFailedException":
-            raise
-
-
 def complete_chunk(tenant_id: str, import_id: str, chunk: int, counts: Mapping[str, int]) -> ImportItem | None:
     """Add a chunk's counts to its job exactly once; the job as it is after (None when this chunk
     had already been counted)."""
@@ -161,7 +154,9 @@ def complete_chunk(tenant_id: str, import_id: str, chunk: int, counts: Mapping[s
     try:
         with TransactWrite(connection=transaction_connection()) as transaction:
             transaction.save(
-                ImportItem(tenant_id, keys.import_chunk_key(import_id, chunk), import_id=import_id, expires_at=now + KEPT_FOR),
+                ImportItem(
+                    tenant_id, keys.import_chunk_key(import_id, chunk), import_id=import_id, expires_at=now + KEPT_FOR
+                ),
                 condition=ImportItem.item_key.does_not_exist(),
             )
             transaction.update(
