@@ -276,6 +276,22 @@ def list_customers(
         Literal["phone_and_email", "phone_only", "email_only", "unreachable"] | None,
         Query(description="Reach: which of a textable phone and a valid email the customer has"),
     ] = None,
+    segment: Annotated[
+        Literal[
+            "champions",
+            "loyal",
+            "potential_loyalists",
+            "new",
+            "promising",
+            "needs_attention",
+            "at_risk",
+            "cant_lose",
+            "hibernating",
+            "lost",
+        ]
+        | None,
+        Query(description="In this RFM segment (GET /v1/segments), listed in id order through its index"),
+    ] = None,
     sort: Annotated[
         Literal["id", "last_order"],
         Query(description="id, or last_order: newest last paid order first (customers with one)"),
@@ -296,6 +312,7 @@ def list_customers(
         last_order_before=last_order_before,
         sort=sort,
         reach=completeness,
+        segment=segment,
     )
     return listed(tenant_id(), query, limit=limit, cursor=cursor).as_dict()
 
@@ -595,6 +612,21 @@ def cancel_import(
 
 
 insights = Router()  # type: ignore[no-untyped-call]
+
+
+@insights.get(
+    "/segments",
+    summary="RFM segments: customers, orders, total spent and average order value in each",
+    description="From counters kept as customers change (O(1) reads, whatever the number of customers). "
+    "Scores are 1-5 by the tenant's quintiles, refreshed nightly; a customer is re-scored on each order. "
+    "`grid` is the published mapping from (R, FM = rounded mean of F and M) to the segment.",
+    tags=["insights"],
+    responses=ERRORS,
+)
+def get_segments() -> dict[str, Any]:
+    from huike.seller.insights import segments
+
+    return segments(tenant_id())
 
 
 @insights.get(

@@ -7,6 +7,8 @@ invocations, and the quiescence loop that moves the virtual clock.
     provisioning.py  process environment, resources from the template, tenants, credentials
     apigateway.py    API Gateway proxy integration
     sources.py       DynamoDB stream, SQS and SNS pumps, S3 notifications
+    s3.py            presigned uploads and downloads
+    scheduler.py     EventBridge Scheduler (the template's ScheduleV2 events)
     lambdas.py       the real handlers, in-process, for routes, pumps and Step Functions
     gaps.py          what moto does not emulate (MMS)
     clock.py         the virtual clock
@@ -32,6 +34,7 @@ from infra.local.lambdas import LambdaHost
 from infra.local.outbox import inbound_sms_message, read_outbox, ses_notification_message
 from infra.local.provisioning import DEMO_TENANT_ID, TenantCredentials
 from infra.local.s3 import presigned_get, presigned_put
+from infra.local.scheduler import LocalScheduler
 from infra.local.sources import BucketNotifications, QueuePump, StreamPump, TopicDelivery
 from infra.local.template import LocalTemplate, local_template
 
@@ -59,6 +62,7 @@ class LocalRuntime:
         self.topics = TopicDelivery(self.template, self.lambdas, self.clock.now)
         self.queues = QueuePump(self.template, self.lambdas)
         self.buckets = BucketNotifications(self.template, self.lambdas, self.clock.now)
+        self.scheduler = LocalScheduler(self.template, self.lambdas, self._pump)
         self.gateway = ApiGateway(self.routes, self._invoke_route, self.clock.now, lambda: self.template.ref("Stage"))
         self._mock: Any = None
         self.identities: dict[str, iam.FunctionIdentity] = {}
@@ -92,6 +96,7 @@ class LocalRuntime:
         self.identities = iam.provision_identities(self.template)
         self.lambdas.credentials = {name: identity.environment for name, identity in self.identities.items()}
         self.streams.attach()
+        self.scheduler.start(self.clock.now())
 
     def stop(self) -> None:
         if self._mock is None:
@@ -177,13 +182,22 @@ class LocalRuntime:
         self.wait_quiescent()
         while True:
             due = [deadline for deadline in self.clock.waiting() if deadline <= target]
+            firing = self.scheduler.next_firing()
+            if firing is not None and firing <= target:
+                due.append(firing)
             if not due:
                 break
             self.clock.set(min(due))
+            self._fire_schedules()
             self.wait_quiescent()
         self.clock.set(target)
+        self._fire_schedules()
         self.wait_quiescent()
         return target
+
+    def _fire_schedules(self) -> None:
+        with self._api_lock:
+            self.scheduler.fire_due(self.clock.now())
 
     def wait_quiescent(self, timeout: float = QUIESCENCE_TIMEOUT_SECONDS) -> None:
         """Every RUNNING execution is blocked in a Wait whose deadline is still ahead."""

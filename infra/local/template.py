@@ -102,6 +102,13 @@ class BucketNotificationSpec:
 
 
 @dataclass(frozen=True)
+class ScheduleSpec:
+    function: str
+    expression: str
+    input: str | None
+
+
+@dataclass(frozen=True)
 class TopicSubscriptionSpec:
     function: str
     topic: str
@@ -278,6 +285,17 @@ class LocalTemplate:
                     prefix = next((rule["Value"] for rule in rules if rule["Name"] == "prefix"), "")
                     notifications.append(BucketNotificationSpec(logical_id, props["Bucket"]["Ref"], prefix))
         return notifications
+
+    def schedules(self) -> list[ScheduleSpec]:
+        found = []
+        for logical_id, resource in self.resources_of("AWS::Serverless::Function").items():
+            for event in resource["Properties"].get("Events", {}).values():
+                if event["Type"] == "ScheduleV2":
+                    props = event["Properties"]
+                    found.append(
+                        ScheduleSpec(logical_id, str(self.resolve(props["ScheduleExpression"])), props.get("Input"))
+                    )
+        return found
 
     def dead_letter_queue(self, function: str) -> str | None:
         """The queue an asynchronously invoked function's failed events go to (its DeadLetterQueue)."""

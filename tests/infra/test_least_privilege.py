@@ -148,9 +148,25 @@ def a_seller_imports_customers_then_orders_and_reads_the_report(runtime: LocalRu
     assert imports.import_file(runtime, seller, shopify_orders_csv([order]), format="shopify_orders")["counts"] == {
         "created": 1, "updated": 0, "merged": 0, "rejected": 0, "skipped": 0,
     }  # fmt: skip
+    from tests.integration.test_segments import history
+
+    heavy = [
+        {
+            **order,
+            "Id": f"9{order['Id']}",
+            "Name": f"#9{order['Name'][1:]}",
+            "Total": "900.00",
+            "Email": f"heavy-{order['Email']}",
+        }
+        for order in history(8)
+    ]
+    imports.import_file(runtime, seller, shopify_orders_csv(history(8)), format="shopify_orders")
+    imports.import_file(runtime, seller, shopify_orders_csv(heavy), format="shopify_orders")
+    assert seller.get("/customers", segment="lost").status == 200
+    runtime.advance(seconds=86400)  # the nightly refresh re-scores those the new thresholds move
     pending = imports.start_import(seller, format="jsonl")
     assert seller.post(f"/imports/{pending['id']}/cancel", {}, "lp-cancel").status == 200
-    assert len(seller.get("/imports").json()["items"]) == 3
+    assert len(seller.get("/imports").json()["items"]) == 5
 
 
 STORIES: list[tuple[Callable[..., Any], dict[str, Any]]] = [

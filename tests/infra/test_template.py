@@ -82,6 +82,7 @@ FUNCTION_ENVIRONMENTS = {
     "SellerApiFunction": "SellerApiEnvironment",
     "ImportFilesFunction": "ImportFilesEnvironment",
     "ImportChunksFunction": "ImportChunksEnvironment",
+    "SegmentRefreshFunction": "SegmentRefreshEnvironment",
 }
 
 

@@ -86,6 +86,12 @@ class ImportChunksEnvironment(Environment):
     """The chunk worker needs only the tables and the bucket."""
 
 
+class SegmentRefreshEnvironment(Environment):
+    """The nightly refresh queues each tenant's next chunk on its own queue."""
+
+    segment_refresh_queue_url: str = Field(alias="SEGMENT_REFRESH_QUEUE_URL", min_length=1)
+
+
 class SellerApiEnvironment(Environment):
     """The seller REST API reads and changes tenant-scoped resources, applies each POST once
     (idempotency table), and schedules a corrected birthday's message."""

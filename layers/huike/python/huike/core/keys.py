@@ -105,6 +105,16 @@ def counter_key(tenant_id: str, kind: str, shard: int) -> str:
     return f"{tenant_id}{_SEPARATOR}{kind}{_SEPARATOR}{shard}"
 
 
+def thresholds_key(tenant_id: str) -> str:
+    """The tenant's published RFM thresholds (refreshed nightly)."""
+    return f"{tenant_id}{_SEPARATOR}rfm-thresholds"
+
+
+def segment_key(tenant_id: str, segment: str, shard: int) -> str:
+    """One shard of a segment's members (the customers table's segment-index)."""
+    return f"{tenant_id}{_SEPARATOR}{segment}{_SEPARATOR}{shard}"
+
+
 def seen_key(tenant_id: str, event_id: str) -> str:
     """The marker that a stream event was applied to a tenant's counters."""
     return f"{tenant_id}{_SEPARATOR}seen{_SEPARATOR}{event_id}"

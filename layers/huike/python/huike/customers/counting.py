@@ -58,6 +58,10 @@ def contribution(customer: Any | None) -> Counter[str]:
         counts[f"f:{min(orders, MAX_COUNTED_ORDERS)}"] += 1
         counts[f"m:{money_bucket(float(customer.total_spent or 0))}"] += 1
         counts[f"last:{customer.last_order_at.date().isoformat()}"] += 1
+    if customer.segment:  # segment sizes and AOV (GET /v1/segments): sums of the members' stats
+        counts[f"seg:{customer.segment}"] += 1
+        counts[f"seg_orders:{customer.segment}"] += orders
+        counts[f"seg_cents:{customer.segment}"] += round(float(customer.total_spent or 0) * 100)
     return counts
 
 
@@ -134,20 +138,105 @@ def _cuts(histogram: dict[float, int]) -> tuple[float, float, float, float]:
 THRESHOLDS_TTL = timedelta(hours=1)
 
 
-def current_thresholds(tenant_id: str) -> Any:
-    """The tenant's RFM thresholds, computed from its counters at most hourly per container."""
-    from huike.core import clock
-    from huike.core.caches import container_state
-    from huike.store.insights import counters
+def thresholds_document(thresholds: Any) -> dict[str, Any]:
+    return {
+        "as_of": thresholds.as_of.isoformat(),
+        "recency_days": list(thresholds.recency_days),
+        "frequency": list(thresholds.frequency),
+        "monetary": list(thresholds.monetary),
+    }
 
-    cache = container_state().setdefault("rfm-thresholds", {})
+
+def thresholds_from_document(document: dict[str, Any]) -> Any:
+    from huike.customers.rfm import Thresholds
+
+    return Thresholds(
+        as_of=datetime.fromisoformat(document["as_of"]),
+        recency_days=tuple(float(v) for v in document["recency_days"]),  # type: ignore[arg-type]
+        frequency=tuple(float(v) for v in document["frequency"]),  # type: ignore[arg-type]
+        monetary=tuple(float(v) for v in document["monetary"]),  # type: ignore[arg-type]
+    )
+
+
+def publish_thresholds(tenant_id: str) -> Any:
+    """Compute the tenant's thresholds from its counters now and publish them (the nightly
+    refresh); every scoring reads the published ones. None before the tenant's first buyer."""
+    from huike.core import clock
+    from huike.store.insights import counters
+    from huike.store.insights import publish_thresholds as publish
+
+    thresholds = rfm_thresholds(counters(tenant_id, "counts"), clock.now())
+    if thresholds is not None:
+        publish(tenant_id, thresholds_document(thresholds))
+        container_cache = _thresholds_cache()
+        container_cache[tenant_id] = (clock.now() + THRESHOLDS_TTL, thresholds)
+    return thresholds
+
+
+def _thresholds_cache() -> dict[str, Any]:
+    from huike.core.caches import container_state
+
+    cache: dict[str, Any] = container_state().setdefault("rfm-thresholds", {})
+    return cache
+
+
+def current_thresholds(tenant_id: str) -> Any:
+    """The tenant's published RFM thresholds (read at most hourly per container); before the
+    first nightly refresh, computed from its counters."""
+    from huike.core import clock
+    from huike.store.insights import counters, published_thresholds
+
+    cache = _thresholds_cache()
     now = clock.now()
     cached = cache.get(tenant_id)
     if cached is not None and cached[0] > now:
         return cached[1]
-    thresholds = rfm_thresholds(counters(tenant_id, "counts"), now)
+    document = published_thresholds(tenant_id)
+    thresholds = thresholds_from_document(document) if document else rfm_thresholds(counters(tenant_id, "counts"), now)
     cache[tenant_id] = (now + THRESHOLDS_TTL, thresholds)
     return thresholds
+
+
+def scored(customer: Any, thresholds: Any) -> tuple[str, str] | None:
+    """("<R><F><M>", segment) for a customer who ordered, with these thresholds."""
+    from huike.customers.rfm import score
+
+    if thresholds is None or not customer.order_count or customer.last_order_at is None:
+        return None
+    scores = score(thresholds, customer.last_order_at, float(customer.order_count), float(customer.total_spent or 0))
+    return f"{scores.recency}{scores.frequency}{scores.monetary}", scores.segment.value
+
+
+def keep_segment_current(customer: Any, thresholds: Any) -> bool:
+    """Store the customer's scores and segment when they differ from the stored ones; True when
+    written. (The write's stream record then moves the segment counters.)"""
+    from huike.store.customers import set_segment
+
+    now = scored(customer, thresholds)
+    if now is None or (customer.rfm, customer.segment) == now:
+        return False
+    return set_segment(customer, *now)
+
+
+def segments_summary(counters: dict[str, int]) -> list[dict[str, Any]]:
+    """Every segment with its customers, orders and AOV, from the tenant's counters."""
+    from huike.customers.rfm import Segment
+
+    rows = []
+    for segment in Segment:
+        customers = counters.get(f"seg:{segment.value}", 0)
+        orders = counters.get(f"seg_orders:{segment.value}", 0)
+        cents = counters.get(f"seg_cents:{segment.value}", 0)
+        rows.append(
+            {
+                "segment": segment.value,
+                "customers": customers,
+                "orders": orders,
+                "total_spent": round(cents / 100, 2),
+                "average_order_value": round(cents / 100 / orders, 2) if orders else None,
+            }
+        )
+    return rows
 
 
 def rfm_of(customer: Any, thresholds: Any) -> dict[str, object] | None:
@@ -173,4 +262,19 @@ def on_customer_change(event_id: str, old_image: dict[str, Any] | None, new_imag
     moved = change(before, after)
     if moved:
         add_to_counters(either.tenant_id, either.customer_id, event_id, moved)
+    if after is not None and _stats_changed(before, after):
+        keep_segment_current(after, current_thresholds(after.tenant_id))
     return len(moved)
+
+
+def _stats_changed(before: Any | None, after: Any) -> bool:
+    """An order counted (or a first sight of a buyer without a stored segment)."""
+    if not after.order_count:
+        return False
+    if before is None or after.segment is None:
+        return True
+    return (before.order_count, before.total_spent, before.last_order_at) != (
+        after.order_count,
+        after.total_spent,
+        after.last_order_at,
+    )

@@ -36,6 +36,7 @@ class CustomerQuery:
     last_order_before: datetime | None = None
     sort: str = "id"
     reach: str | None = None
+    segment: str | None = None
 
 
 def list_customers(tenant_id: str, query: CustomerQuery, *, limit: int = 50, cursor: str | None = None) -> Page:
@@ -47,6 +48,8 @@ def list_customers(tenant_id: str, query: CustomerQuery, *, limit: int = 50, cur
         found = _one(tenant_id, query)
         keep = found is not None and _matches(found, query)
         return Page(items=[_summary(found)] if keep else [])
+    if query.segment:
+        return _in_segment(tenant_id, query, limit, cursor)
     condition = store.customer_filter(query.tag, query.consent, query.reach)
     by_last_order = query.sort == "last_order" or query.last_order_after or query.last_order_before
     if by_last_order:
@@ -70,6 +73,29 @@ def list_customers(tenant_id: str, query: CustomerQuery, *, limit: int = 50, cur
     return Page(
         items=[_summary(c) for c in records], next_cursor=encode_cursor({"customer_id": last}) if last else None
     )
+
+
+SEGMENT_PAGES_PER_CALL = 10
+
+
+def _in_segment(tenant_id: str, query: CustomerQuery, limit: int, cursor: str | None) -> Page:
+    """A segment's customers in id order through its index (O(page)); other filters apply to
+    each page read (at most 10 pages a call, so a sparse match answers with a cursor to go on)."""
+    from huike.customers.rfm import Segment
+    from huike.store import customers as store
+
+    if query.segment not in {s.value for s in Segment}:
+        raise BadRequest(f"segment must be one of {', '.join(s.value for s in Segment)}")
+    if query.sort != "id" or query.last_order_after or query.last_order_before:
+        raise BadRequest("a segment is listed in id order; last_order filters do not apply to it")
+    after = decode_cursor(cursor, "customer_id") if cursor else None
+    items: list[dict[str, Any]] = []
+    for _ in range(SEGMENT_PAGES_PER_CALL):
+        page, after = store.customers_in_segment(tenant_id, str(query.segment), limit=limit - len(items), after=after)
+        items += [_summary(c) for c in page if c.segment == query.segment and _matches(c, query)]
+        if after is None or len(items) >= limit:
+            break
+    return Page(items=items, next_cursor=encode_cursor({"customer_id": after}) if after else None)
 
 
 def _last_order_position(cursor: str) -> tuple[datetime, str]:
@@ -289,6 +315,7 @@ def _summary(customer: Any) -> dict[str, Any]:
         "total_spent": customer.total_spent,
         "last_order_at": clock.to_iso_or_none(customer.last_order_at),
         "marketing_consent": {channel.value: customer.has_marketing_consent(channel) for channel in Channel},
+        "segment": customer.segment,
         "created_at": clock.to_iso_or_none(customer.created_at),
     }
 
@@ -416,7 +443,7 @@ def change_tags(tenant_id: str, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _filter_query(raw: dict[str, str]) -> CustomerQuery:
-    allowed = {"tag", "consent", "last_order_after", "last_order_before", "sort"}
+    allowed = {"tag", "consent", "last_order_after", "last_order_before", "sort", "segment", "completeness"}
     unknown = sorted(set(raw) - allowed)
     if unknown:
         raise BadRequest(f"filter takes {', '.join(sorted(allowed))}; not {', '.join(unknown)}")
@@ -432,6 +459,8 @@ def _filter_query(raw: dict[str, str]) -> CustomerQuery:
     return CustomerQuery(
         tag=raw.get("tag"),
         consent=raw.get("consent"),
+        segment=raw.get("segment"),
+        reach=raw.get("completeness"),
         sort=raw.get("sort", "id"),
         last_order_after=moment("last_order_after"),
         last_order_before=moment("last_order_before"),

@@ -12,3 +12,23 @@ def insights(tenant_id: str) -> dict[str, Any]:
     from huike.store.insights import counters, rhythm_histogram
 
     return {"repurchase_rhythm": rhythm_of(rhythm_histogram(tenant_id)), **summary(counters(tenant_id, "counts"))}
+
+
+def segments(tenant_id: str) -> dict[str, Any]:
+    from huike.customers.counting import current_thresholds, segments_summary
+    from huike.customers.rfm import GRID
+    from huike.store.insights import counters
+
+    thresholds = current_thresholds(tenant_id)
+    return {
+        "items": segments_summary(counters(tenant_id, "counts")),
+        "thresholds": None
+        if thresholds is None
+        else {
+            "as_of": thresholds.as_of.isoformat(),
+            "recency_last_order_on_or_after": [day.isoformat() for day in thresholds.recency_cutoffs()],
+            "frequency_orders": list(thresholds.frequency),
+            "monetary_total_spent": list(thresholds.monetary),
+        },
+        "grid": {f"fm{fm + 1}": [cell.value for cell in row] for fm, row in enumerate(GRID)},
+    }

@@ -8,6 +8,10 @@ Access patterns:
   ... by last order, in a date range (seller API) Query GSI last_order-index (PK tenant_id, SK
                                                 last_order_at), newest first; sparse (ordered only)
   ... with a manual tag or marketing consent     a filter on either query (reads the range, pages)
+  a segment's customers, in id order            Query GSI segment-index (PK "<tenant>#<segment>#<shard>",
+                                                SK customer_id, keys only) on each of 8 shards, merged;
+                                                then BatchGetItem of the page
+  the customers of a page of ids (imports)      BatchGetItem
   profile + consent state + ledger entries     TransactWriteItems (state and history never disagree)
 
 Bounded lists on the item: `marketing_sends` keeps the last 7 days; `marketing_pending` holds one
@@ -36,7 +40,7 @@ from pynamodb.expressions.operand import Path
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
-from huike.core import clock
+from huike.core import clock, keys
 from huike.core.enums import Channel
 from huike.core.events import ConsentData
 from huike.store.base import (
@@ -79,6 +83,15 @@ class LastOrderIndex(GlobalSecondaryIndex["Customer"]):
 
     tenant_id = UnicodeAttribute(hash_key=True)
     last_order_at = UTCDateTimeAttribute(range_key=True)
+
+
+class SegmentIndex(GlobalSecondaryIndex["Customer"]):
+    class Meta:
+        index_name = "segment-index"
+        projection = KeysOnlyProjection()
+
+    segment_key = UnicodeAttribute(hash_key=True)  # keys.segment_key: "<tenant>#<segment>#<shard>"
+    customer_id = UnicodeAttribute(range_key=True)
 
 
 class PendingSend(MapAttribute[str, Any]):
@@ -133,6 +146,12 @@ class Customer(Model):
     imported_by = UnicodeAttribute(null=True)
     platform_order_count = NumberAttribute(null=True)
     platform_total_spent = NumberAttribute(null=True)
+    # RFM as last scored (on each order, and by the nightly refresh when the thresholds move):
+    # the scores "<R><F><M>", the segment, and the key that lists the customer in it.
+    rfm = UnicodeAttribute(null=True)
+    segment = UnicodeAttribute(null=True)
+    segment_key = UnicodeAttribute(null=True)
+    segment_index = SegmentIndex()
 
     def pending_sends(self) -> dict[str, datetime]:
         return {entry.key: clock.parse_iso(entry.due) for entry in self.marketing_pending or []}
@@ -337,6 +356,58 @@ def import_actions(
     if platform_total_spent is not None:
         actions.append(Customer.platform_total_spent.set(float(Decimal(platform_total_spent))))
     return actions
+
+
+SEGMENT_SHARDS = 8
+
+
+def set_segment(customer: Customer, rfm: str, segment: str) -> bool:
+    """Store the customer's scores and segment, if the stats they came from are still the ones
+    stored (a concurrent order re-scores it anyway); False when they were not."""
+    from huike.store.insights import shard_of
+
+    unchanged = (
+        (Customer.order_count == customer.order_count)
+        & (Customer.total_spent == customer.total_spent)
+        & (Customer.last_order_at == customer.last_order_at)
+    )
+    key = keys.segment_key(str(customer.tenant_id), segment, shard_of(str(customer.customer_id)) % SEGMENT_SHARDS)
+    from pynamodb.exceptions import UpdateError
+
+    try:
+        Customer(customer.tenant_id, customer.customer_id).update(
+            actions=[Customer.rfm.set(rfm), Customer.segment.set(segment), Customer.segment_key.set(key)],
+            condition=unchanged,
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def customers_in_segment(
+    tenant_id: str, segment: str, *, limit: int, after: str | None
+) -> tuple[list[Customer], str | None]:
+    """A segment's customers in id order, `limit` at a time: one Query per shard of the
+    segment-index (keys only), merged, then one BatchGetItem of the page."""
+    heads: list[str] = []
+    more = False
+    for shard in range(SEGMENT_SHARDS):
+        condition = Customer.customer_id > after if after else None
+        found = [
+            str(item.customer_id)
+            for item in Customer.segment_index.query(
+                keys.segment_key(tenant_id, segment, shard), condition, limit=limit + 1, page_size=limit + 1
+            )
+        ]
+        more = more or len(found) > limit
+        heads += found[:limit]
+    page = sorted(heads)[:limit]
+    more = more or len(heads) > len(page)
+    found_items = customers_by_id(tenant_id, page)
+    items = [found_items[cid] for cid in page if cid in found_items]
+    return items, (page[-1] if more and page else None)
 
 
 def customer_id_by_phone(tenant_id: str, phone: str) -> str | None:

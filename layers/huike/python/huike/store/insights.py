@@ -8,6 +8,7 @@ Access patterns:
                                   (condition: absent; TTL 2 days) + UpdateItem ADD on
                                   "<tenant>#counts#<shard>"
   read a tenant's counters        BatchGetItem of the 8 shards of one kind (O(1) in customers/orders)
+  publish / read RFM thresholds   PutItem / GetItem "<tenant>#rfm-thresholds" (nightly / hourly)
   shard = hash(customer id) mod 8
 
 Sharded so that a sales-festival peak (500 orders/s) puts at most ~60 writes/s on any one key,
@@ -21,7 +22,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
+from pynamodb.attributes import JSONAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
 from huike.core import clock, keys
@@ -40,6 +41,7 @@ class InsightCounter(Model):
 
     counter_key = UnicodeAttribute(hash_key=True)
     expires_at = TTLAttribute(null=True)  # on "seen" markers only
+    document = JSONAttribute(null=True)  # the published RFM thresholds only
     # The counters themselves are top-level number attributes named by what they count (d17,
     # reach:phone_only, tag:vip...): ADD on a new attribute needs nothing to exist first.
 
@@ -104,3 +106,14 @@ def rhythm_histogram(tenant_id: str) -> dict[int, int]:
         for name, count in counters(tenant_id, "rhythm").items()
         if name.startswith(DAY_PREFIX) and name[1:].isdigit()
     }
+
+
+def publish_thresholds(tenant_id: str, document: Mapping[str, Any]) -> None:
+    InsightCounter(keys.thresholds_key(tenant_id), document=dict(document)).save()
+
+
+def published_thresholds(tenant_id: str) -> dict[str, Any] | None:
+    from huike.store.base import get_or_none
+
+    item = get_or_none(InsightCounter, keys.thresholds_key(tenant_id))
+    return dict(item.document) if item is not None and item.document else None

@@ -7,7 +7,8 @@ Access patterns:
   settings or flow overrides replaced             UpdateItem condition attribute_exists (in one
                                                   TransactWriteItems with the change's audit record)
   one webhook signing secret replaced (admin CLI) UpdateItem condition webhook_secrets unchanged
-  every tenant's id and name (admin CLI only)     Scan      (see list_tenants)
+  every tenant's id and name (admin CLI, nightly) Query     GSI registry-index (PK registry =
+                                                  "tenant", SK tenant_id; keys and name only)
 
 The item holds the settings (TenantSettings) and flow overrides as validated JSON; `sms_number`
 is copied out of the settings to a top-level attribute because the index needs it there.
@@ -21,7 +22,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
 from huike.config.flows import FlowsConfig
@@ -38,6 +39,18 @@ class SmsNumberIndex(GlobalSecondaryIndex["Tenant"]):
         projection = AllProjection()
 
     sms_number = UnicodeAttribute(hash_key=True)
+
+
+class RegistryIndex(GlobalSecondaryIndex["Tenant"]):
+    class Meta:
+        index_name = "registry-index"
+        projection = IncludeProjection(["name"])
+
+    registry = UnicodeAttribute(hash_key=True)
+    tenant_id = UnicodeAttribute(range_key=True)
+
+
+REGISTRY = "tenant"
 
 
 class TenantExists(HuikeError):
@@ -57,6 +70,8 @@ class Tenant(Model):
     webhook_secrets = JSONAttribute(default=dict)
     sms_number = UnicodeAttribute(null=True)
     sms_number_index = SmsNumberIndex()
+    registry = UnicodeAttribute(default=REGISTRY)  # every tenant: listed by the registry-index
+    registry_index = RegistryIndex()
     settings = JSONAttribute(default=dict)
     flows = JSONAttribute(default=dict)
     # Keys the pseudonyms of contacts (ids of customers known only by a phone or email, and the
@@ -182,13 +197,9 @@ def set_webhook_secret(tenant_id: str, source: str, secret: str) -> TenantConfig
 
 
 def list_tenants() -> list[tuple[str, str]]:
-    """Every tenant's (id, name), sorted by id: for the admin CLI only, never a function.
-
-    A Scan, the one in the domain: the tenants table holds one small item per shop and only an
-    operator lists it, by hand, so an index kept for this alone would cost every write for nothing.
-    """
-    items = Tenant.scan(attributes_to_get=["tenant_id", "name"])
-    return sorted((item.tenant_id, item.name) for item in items)
+    """Every tenant's (id, name), sorted by id (the admin CLI and the nightly refresh). The index
+    holds keys and name only: it is written when a tenant is created, not on settings changes."""
+    return [(str(item.tenant_id), str(item.name)) for item in Tenant.registry_index.query(REGISTRY)]
 
 
 def _condition_failed(exc: Exception) -> bool:

@@ -1,0 +1,58 @@
+"""The nightly RFM refresh, per tenant and in bounded chunks.
+
+    schedule (EventBridge Scheduler, daily)  refresh_all: per tenant, publish thresholds computed
+                                             from its counters, queue the first chunk
+    SQS, one chunk each                      refresh_chunk: re-score one page of 500 customers;
+                                             write only those whose scores or segment moved;
+                                             queue the next page
+
+Why this is cheap: scores are quintiles, so a customer's recency score changes only when the
+cut-off dates move past their last order (the dates move as other customers order), not because
+a day passed. A night therefore reads every customer once (a Query page of 500 at a time, ~0.06
+RRU per customer) and writes only the few near a moved cut point; an order re-scores its own
+customer at once (the customers-stream consumer).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+PAGE = 500
+
+
+def _queue_url() -> str:
+    from huike.config.env import SegmentRefreshEnvironment, require_environment
+
+    return require_environment(SegmentRefreshEnvironment).segment_refresh_queue_url
+
+
+def refresh_all() -> dict[str, Any]:
+    """Publish every tenant's thresholds and queue its first chunk."""
+    from huike.aws.objects import send_messages
+    from huike.customers.counting import publish_thresholds
+    from huike.store.tenants import list_tenants
+
+    queued = []
+    for tenant_id, _ in list_tenants():
+        if publish_thresholds(tenant_id) is not None:
+            queued.append({"tenant_id": tenant_id, "after": None})
+    send_messages(_queue_url(), queued)
+    return {"tenants": len(queued)}
+
+
+def refresh_chunk(tenant_id: str, after: str | None) -> dict[str, Any]:
+    """Re-score one page of the tenant's customers with its published thresholds."""
+    from huike.aws.objects import send_messages
+    from huike.customers.counting import keep_segment_current, thresholds_from_document
+    from huike.store.customers import customers_page
+    from huike.store.insights import published_thresholds
+
+    document = published_thresholds(tenant_id)
+    if document is None:
+        return {"read": 0, "rescored": 0}
+    thresholds = thresholds_from_document(document)
+    page, last = customers_page(tenant_id, limit=PAGE, after=after)
+    rescored = sum(1 for customer in page if customer.order_count and keep_segment_current(customer, thresholds))
+    if last:
+        send_messages(_queue_url(), [{"tenant_id": tenant_id, "after": last}])
+    return {"read": len(page), "rescored": rescored, "more": bool(last)}
