@@ -19,7 +19,7 @@ def record_handler(record: SQSRecord) -> None:
     from huike.customers.refresh import refresh_chunk
 
     message = json.loads(record.body)
-    done = refresh_chunk(str(message["tenant_id"]), message.get("after"))
+    done = refresh_chunk(str(message["tenant_id"]), message.get("after"), bool(message.get("publish")))
     logger.info("segment refresh chunk", extra={"tenant_id": message["tenant_id"], **done})
 
 

@@ -19,7 +19,8 @@ def main() -> int:
     host = os.environ.get("HUIKE_HOST", "127.0.0.1")
     port = int(os.environ.get("HUIKE_PORT", "3000"))
     credentials_path = Path(os.environ.get("HUIKE_TENANT_FILE", ROOT / ".local" / "tenant.json"))
-    runtime = LocalRuntime(parameters={"PublicBaseUrl": f"http://{host}:{port}"}).start()
+    base = f"http://{host}:{port}"
+    runtime = LocalRuntime(parameters={"PublicBaseUrl": base}, s3_endpoint=base).start()
     try:
         # Bind before anything is written: a start that fails (port busy) leaves tenant.json alone.
         server = make_server(host, port, LocalServer(runtime), threaded=True)

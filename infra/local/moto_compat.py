@@ -112,6 +112,15 @@ def install_wait_patch(clock: WaitClock) -> None:
     _installed["patched"] = True
 
 
+# -- SQS: is there anything to receive? ---------------------------------------------------------------
+def queue_has_visible_messages(queue_name: str) -> bool:
+    """Read from moto's memory (no request): the runtime's pumps poll this between every step."""
+    from moto.sqs.models import sqs_backends
+
+    queue = sqs_backends[ACCOUNT_ID][REGION].queues.get(queue_name)
+    return queue is not None and any(message.visible for message in list(queue._messages))
+
+
 # -- Step Functions: executions -------------------------------------------------------------------
 def _stepfunctions_backend() -> Any:
     from moto.stepfunctions.parser.models import stepfunctions_parser_backends

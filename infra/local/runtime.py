@@ -53,7 +53,11 @@ class LocalRuntime:
         template: LocalTemplate | None = None,
         start: dt.datetime | None = None,
         parameters: dict[str, str] | None = None,
+        s3_endpoint: str | None = None,
     ) -> None:
+        """`s3_endpoint`: where S3 is reached from outside this process (`make local` serves it
+        itself), so presigned URLs point there; in-process callers use upload() and download()."""
+        self.s3_endpoint = s3_endpoint
         self.template = template or (LocalTemplate(parameters=parameters) if parameters else local_template())
         self.clock = VirtualClock(start or dt.datetime.now(dt.UTC))
         self.lambdas = LambdaHost(self.template.functions())
@@ -71,6 +75,13 @@ class LocalRuntime:
     # -- lifecycle ---------------------------------------------------------------------
     def start(self) -> LocalRuntime:
         provisioning.set_process_environment(self.template)
+        if self.s3_endpoint:
+            import os
+
+            # Every S3 client (the functions' presigning included) addresses this endpoint, and
+            # moto answers it as S3 (read when moto's S3 is first imported).
+            os.environ["AWS_ENDPOINT_URL_S3"] = self.s3_endpoint
+            os.environ["MOTO_S3_CUSTOM_ENDPOINTS"] = self.s3_endpoint
         from moto import mock_aws
 
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
@@ -96,6 +107,7 @@ class LocalRuntime:
         self.identities = iam.provision_identities(self.template)
         self.lambdas.credentials = {name: identity.environment for name, identity in self.identities.items()}
         self.streams.attach()
+        self.queues.attach()
         self.scheduler.start(self.clock.now())
 
     def stop(self) -> None:
@@ -153,8 +165,9 @@ class LocalRuntime:
         return result
 
     def _pump(self) -> None:
-        """Deliver stream records and queue messages until none is left (one feeds the other)."""
-        while self.streams.drain() + self.queues.drain():
+        """Deliver stream records and queue messages until none is left (one feeds the other):
+        every stream record first, then one queue batch, and again."""
+        while self.streams.drain() or self.queues.deliver_one_batch():
             pass
 
     # -- S3 (presigned uploads) -----------------------------------------------------------

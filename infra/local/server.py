@@ -9,6 +9,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from infra.local.runtime import LocalRuntime
+from infra.local.s3 import bucket_and_key
 
 
 def _json(payload: Any, status: int = 200) -> Response:
@@ -34,6 +35,8 @@ class LocalServer:
         route = self.control.get((request.method, request.path))
         if route is not None:
             response = route(request)
+        elif request.method in ("PUT", "GET") and bucket_and_key(self.runtime.template, request.url) is not None:
+            response = self.s3(request)
         elif request.path.startswith("/_local/"):
             response = _json({"error": f"no local control route {request.method} {request.path}"}, 404)
         else:
@@ -46,6 +49,14 @@ class LocalServer:
             )
             response = Response(result.body, status=result.status, headers=result.headers)
         return response(environ, start_response)
+
+    def s3(self, request: Request) -> Response:
+        """A presigned URL's PUT (an import's file) or GET (its report), as S3 would take it."""
+        if request.method == "PUT":
+            result = self.runtime.upload(request.url, request.get_data(), dict(request.headers))
+            return Response(result.body, status=result.status, headers=result.headers)
+        status, body = self.runtime.download(request.url)
+        return Response(body, status=status, mimetype="text/csv" if status == 200 else "application/xml")
 
     def health(self, _: Request) -> Response:
         return _json({"status": "ok"})

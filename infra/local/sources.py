@@ -34,12 +34,13 @@ class StreamPump:
         self._pending: dict[str, list[dict[str, Any]]] = {}
         self._attempts: dict[str, int] = {}
         self._lock = threading.RLock()
+        self._streams: Any = None
 
     def attach(self) -> None:
         import boto3
 
         dynamodb = boto3.client("dynamodb", region_name=REGION)
-        streams = boto3.client("dynamodbstreams", region_name=REGION, endpoint_url=STREAMS_ENDPOINT)
+        streams = self._streams = boto3.client("dynamodbstreams", region_name=REGION, endpoint_url=STREAMS_ENDPOINT)
         self._iterators.clear()
         self._pending.clear()
         for source in self.template.stream_sources():
@@ -52,11 +53,9 @@ class StreamPump:
 
     def drain(self) -> int:
         """Deliver every new record; returns how many records were delivered."""
-        import boto3
-
         delivered = 0
         with self._lock:
-            streams = boto3.client("dynamodbstreams", region_name=REGION, endpoint_url=STREAMS_ENDPOINT)
+            streams = self._streams
             for source in self.template.stream_sources():
                 while source.function in self._iterators:  # attached (a failed start never is)
                     response = streams.get_records(ShardIterator=self._iterators[source.function])
@@ -162,28 +161,35 @@ class QueuePump:
         self.template = template
         self.lambdas = lambdas
         self._lock = threading.RLock()
+        self._sqs: Any = None
+        self._sources = template.queue_sources()
 
-    def drain(self) -> int:
-        """Deliver every message now visible; returns how many deliveries were made."""
+    def attach(self) -> None:
+        """Build the pump's client (the operator's, as for the streams)."""
         import boto3
 
-        delivered = 0
+        self._sqs = boto3.client("sqs", region_name=REGION)
+
+    def deliver_one_batch(self) -> int:
+        """Deliver one batch from the first queue with visible messages; how many messages.
+        (The runtime drains the streams between batches, as a table's stream consumers keep up
+        within seconds on AWS while a queue's chunks run.)"""
         with self._lock:
-            sqs = boto3.client("sqs", region_name=REGION)
-            for source in self.template.queue_sources():
+            sqs = self._sqs
+            for source in self._sources:
+                if sqs is None or not moto_compat.queue_has_visible_messages(self.template.physical_name(source.queue)):
+                    continue
                 queue_url = self.template.queue_url(source.queue)
-                while True:
-                    messages = sqs.receive_message(
-                        QueueUrl=queue_url,
-                        MaxNumberOfMessages=min(10, source.batch_size),
-                        AttributeNames=["All"],
-                        MessageAttributeNames=["All"],
-                    ).get("Messages", [])
-                    if not messages:
-                        break
+                messages = sqs.receive_message(
+                    QueueUrl=queue_url,
+                    MaxNumberOfMessages=min(10, source.batch_size),
+                    AttributeNames=["All"],
+                    MessageAttributeNames=["All"],
+                ).get("Messages", [])
+                if messages:
                     self._deliver(sqs, source.function, source.queue, queue_url, messages)
-                    delivered += len(messages)
-        return delivered
+                    return len(messages)
+        return 0
 
     def _deliver(self, sqs: Any, function: str, queue: str, queue_url: str, messages: list[dict[str, Any]]) -> None:
         records = [

@@ -285,6 +285,26 @@ def test_handler_responses_are_served_as_json(server, credentials):
     assert content_type.startswith("application/json"), content_type
 
 
+def test_an_import_over_http_uploads_to_the_presigned_url_the_server_serves(server, credentials):
+    """As the README's walkthrough: POST /v1/imports, PUT the file to `upload.url` with curl's
+    equivalent, poll the job, download its report from `report_url`."""
+    auth = {"Authorization": f"Bearer {credentials['api_key']}", "Content-Type": "application/json"}
+    created = server.request(
+        "POST", "/v1/imports", json.dumps({"format": "jsonl"}).encode(), {**auth, "Idempotency-Key": "http-import-1"}
+    )
+    assert created.status == 201, created.body
+    job = created.json()
+    assert job["upload"]["url"].startswith(server.base_url + "/")  # served here, not by AWS
+    lines = b'{"email": "http.buyer@example.com", "first_name": "Hana"}\n{"phone": "12"}\n'
+    put = urllib.request.Request(job["upload"]["url"], data=lines, method="PUT")
+    with urllib.request.urlopen(put, timeout=REQUEST_TIMEOUT_SECONDS) as uploaded:
+        assert uploaded.status == 200
+    done = server.request("GET", f"/v1/imports/{job['id']}", b"", auth).json()
+    assert done["status"] == "completed" and done["counts"]["created"] == 1 and done["counts"]["rejected"] == 1
+    with urllib.request.urlopen(done["report_url"], timeout=REQUEST_TIMEOUT_SECONDS) as report:
+        assert b"2,rejected," in report.read()
+
+
 @pytest.mark.parametrize(
     "payload",
     [

@@ -76,9 +76,27 @@ def test_segments_partition_the_buyers_with_their_orders_and_aov(runtime, tenant
         spent = sum(m["total_spent"] for m in members)
         assert (row["customers"], row["orders"]) == (len(members), orders)
         assert row["average_order_value"] == (round(spent / orders, 2) if orders else None)
-    detail = seller.get(f"/customers/{buyers[0]['customer_id']}").json()
-    assert detail["rfm"]["segment"] == detail["segment"]
     assert answer["grid"]["fm5"][4] == "champions" and answer["grid"]["fm1"][0] == "lost"
+    # After the import, the tenant was refreshed: every stored segment is what the published
+    # thresholds give for the customer's stats.
+    assert_stored_segments_match_the_published_thresholds(seller, answer["thresholds"], buyers)
+
+
+def assert_stored_segments_match_the_published_thresholds(seller, published, buyers) -> None:
+    from huike.customers.rfm import Thresholds, score
+
+    thresholds = Thresholds(
+        as_of=dt.datetime.fromisoformat(published["as_of"]),
+        recency_days=tuple(published["recency_days"]),
+        frequency=tuple(published["frequency_orders"]),
+        monetary=tuple(published["monetary_total_spent"]),
+    )
+    for buyer in buyers:
+        detail = seller.get(f"/customers/{buyer['customer_id']}").json()
+        last = dt.datetime.fromisoformat(detail["last_order_at"].replace("Z", "+00:00"))
+        expected = score(thresholds, last, detail["order_count"], detail["total_spent"])
+        assert detail["segment"] == buyer["segment"] == expected.segment.value, detail
+        assert detail["rfm"] == expected.as_dict()
 
 
 def test_an_order_moves_its_customer_to_a_better_segment_at_once(runtime, tenant, seller):
@@ -102,17 +120,14 @@ def test_an_order_moves_its_customer_to_a_better_segment_at_once(runtime, tenant
 
 def test_the_nightly_refresh_publishes_thresholds_and_rescores_only_who_moved(runtime, tenant, seller):
     import_file(runtime, seller, shopify_orders_csv(history()), format="shopify_orders")
-    assert seller.get("/segments").json()["thresholds"]["as_of"].startswith("2026-11-23")
+    assert seller.get("/segments").json()["thresholds"]["as_of"].startswith("2026-11-23")  # after the import
 
     runtime.advance(to=dt.datetime(2026, 11, 24, 2, 0, 1, tzinfo=dt.UTC))  # the schedule: 02:00 UTC
 
     published = seller.get("/segments").json()
     assert published["thresholds"]["as_of"].startswith("2026-11-24T02:00")
     assert sum(row["customers"] for row in published["items"]) == 12
-    listed = all_of(seller)
-    for customer in listed:
-        detail = seller.get(f"/customers/{customer['customer_id']}").json()
-        assert detail["rfm"]["segment"] == customer["segment"]  # stored = scored with what is published
+    assert_stored_segments_match_the_published_thresholds(seller, published["thresholds"], all_of(seller))
 
 
 def test_tagging_a_whole_segment_in_one_call_then_listing_by_the_tag(runtime, tenant, seller):

@@ -17,7 +17,13 @@ from huike.core.caches import process_cache
 
 E = TypeVar("E", bound="Environment")
 
-OPTIONAL_NAMES = ("idempotency_table", "timed_flow_state_machine_arn", "email_configuration_set", "public_base_url")
+OPTIONAL_NAMES = (
+    "idempotency_table",
+    "timed_flow_state_machine_arn",
+    "email_configuration_set",
+    "public_base_url",
+    "segment_refresh_queue_url",
+)
 
 
 class Environment(BaseModel):
@@ -44,6 +50,7 @@ class Environment(BaseModel):
     timed_flow_state_machine_arn: str | None = Field(alias="TIMED_FLOW_STATE_MACHINE_ARN", default=None)
     email_configuration_set: str | None = Field(alias="EMAIL_CONFIGURATION_SET", default=None)
     public_base_url: str | None = Field(alias="PUBLIC_BASE_URL", default=None)
+    segment_refresh_queue_url: str | None = Field(alias="SEGMENT_REFRESH_QUEUE_URL", default=None)
 
     @field_validator(*OPTIONAL_NAMES, mode="before")
     @classmethod
@@ -83,7 +90,9 @@ class ImportFilesEnvironment(Environment):
 
 
 class ImportChunksEnvironment(Environment):
-    """The chunk worker needs only the tables and the bucket."""
+    """The chunk worker asks for a segment refresh of the tenant when an import completes."""
+
+    segment_refresh_queue_url: str = Field(alias="SEGMENT_REFRESH_QUEUE_URL", min_length=1)
 
 
 class SegmentRefreshEnvironment(Environment):

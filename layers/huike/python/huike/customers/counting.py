@@ -180,17 +180,17 @@ def _thresholds_cache() -> dict[str, Any]:
     return cache
 
 
-def current_thresholds(tenant_id: str) -> Any:
-    """The tenant's published RFM thresholds (read at most hourly per container); before the
-    first nightly refresh, computed from its counters."""
+def current_thresholds(tenant_id: str, cached: bool = True) -> Any:
+    """The tenant's published RFM thresholds (`cached`: read at most hourly per container);
+    before the first refresh, computed from its counters."""
     from huike.core import clock
     from huike.store.insights import counters, published_thresholds
 
     cache = _thresholds_cache()
     now = clock.now()
-    cached = cache.get(tenant_id)
-    if cached is not None and cached[0] > now:
-        return cached[1]
+    held = cache.get(tenant_id)
+    if cached and held is not None and held[0] > now:
+        return held[1]
     document = published_thresholds(tenant_id)
     thresholds = thresholds_from_document(document) if document else rfm_thresholds(counters(tenant_id, "counts"), now)
     cache[tenant_id] = (now + THRESHOLDS_TTL, thresholds)
@@ -239,17 +239,6 @@ def segments_summary(counters: dict[str, int]) -> list[dict[str, Any]]:
     return rows
 
 
-def rfm_of(customer: Any, thresholds: Any) -> dict[str, object] | None:
-    """The customer's R, F, M scores and segment, now (None for a customer who never ordered)."""
-    from huike.customers.rfm import score
-
-    if thresholds is None or not customer.order_count or customer.last_order_at is None:
-        return None
-    return score(
-        thresholds, customer.last_order_at, float(customer.order_count), float(customer.total_spent or 0)
-    ).as_dict()
-
-
 def on_customer_change(event_id: str, old_image: dict[str, Any] | None, new_image: dict[str, Any] | None) -> int:
     """Apply one customers-stream record to its tenant's counters, once; how many moved."""
     from huike.store.customers import customer_from_stream_image
@@ -263,7 +252,9 @@ def on_customer_change(event_id: str, old_image: dict[str, Any] | None, new_imag
     if moved:
         add_to_counters(either.tenant_id, either.customer_id, event_id, moved)
     if after is not None and _stats_changed(before, after):
-        keep_segment_current(after, current_thresholds(after.tenant_id))
+        # Read each time (one GetItem per counted order): a refresh published by another
+        # function applies to the next order at once.
+        keep_segment_current(after, current_thresholds(after.tenant_id, cached=False))
     return len(moved)
 
 

@@ -21,9 +21,12 @@ PAGE = 500
 
 
 def _queue_url() -> str:
-    from huike.config.env import SegmentRefreshEnvironment, require_environment
+    from huike.config.env import environment
 
-    return require_environment(SegmentRefreshEnvironment).segment_refresh_queue_url
+    url = environment().segment_refresh_queue_url
+    if not url:
+        raise RuntimeError("SEGMENT_REFRESH_QUEUE_URL is not set for this function (template.yaml)")
+    return url
 
 
 def refresh_all() -> dict[str, Any]:
@@ -40,13 +43,23 @@ def refresh_all() -> dict[str, Any]:
     return {"tenants": len(queued)}
 
 
-def refresh_chunk(tenant_id: str, after: str | None) -> dict[str, Any]:
-    """Re-score one page of the tenant's customers with its published thresholds."""
+def refresh_tenant(tenant_id: str) -> None:
+    """Refresh one tenant now (after an import): its first chunk publishes the thresholds."""
     from huike.aws.objects import send_messages
-    from huike.customers.counting import keep_segment_current, thresholds_from_document
+
+    send_messages(_queue_url(), [{"tenant_id": tenant_id, "after": None, "publish": True}])
+
+
+def refresh_chunk(tenant_id: str, after: str | None, publish: bool = False) -> dict[str, Any]:
+    """Re-score one page of the tenant's customers with its published thresholds (published
+    first when asked)."""
+    from huike.aws.objects import send_messages
+    from huike.customers.counting import keep_segment_current, publish_thresholds, thresholds_from_document
     from huike.store.customers import customers_page
     from huike.store.insights import published_thresholds
 
+    if publish:
+        publish_thresholds(tenant_id)
     document = published_thresholds(tenant_id)
     if document is None:
         return {"read": 0, "rescored": 0}

@@ -165,7 +165,7 @@ def customer_detail(tenant_id: str, customer_id: str) -> dict[str, Any]:
         "suppressed_addresses": sorted(suppressed),
         "pending_marketing": [entry.key for entry in customer.marketing_pending or []],
         "completeness": counting.completeness_of(customer).as_dict(),
-        "rfm": counting.rfm_of(customer, counting.current_thresholds(tenant_id)),
+        "rfm": _stored_rfm(customer),
         "automatic_tags": sorted(automatic_tags_of(customer, tenant)),
         # From a platform's customer export: its own totals, kept apart from Huike's order stats.
         "platform_stats": (
@@ -175,6 +175,15 @@ def customer_detail(tenant_id: str, customer_id: str) -> dict[str, Any]:
         ),
         "imported_by": customer.imported_by,
     }
+
+
+def _stored_rfm(customer: Any) -> dict[str, Any] | None:
+    """The scores and segment as stored (what the segment counts and lists use): set on each
+    order and by the nightly refresh against the tenant's published thresholds."""
+    if not customer.rfm or not customer.segment:
+        return None
+    r, f, m = (int(digit) for digit in customer.rfm)
+    return {"r": r, "f": f, "m": m, "segment": customer.segment}
 
 
 def automatic_tags_of(customer: Any, tenant: Any) -> frozenset[str]:

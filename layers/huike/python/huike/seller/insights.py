@@ -26,6 +26,7 @@ def segments(tenant_id: str) -> dict[str, Any]:
         if thresholds is None
         else {
             "as_of": thresholds.as_of.isoformat(),
+            "recency_days": list(thresholds.recency_days),
             "recency_last_order_on_or_after": [day.isoformat() for day in thresholds.recency_cutoffs()],
             "frequency_orders": list(thresholds.frequency),
             "monetary_total_spent": list(thresholds.monetary),
