@@ -78,10 +78,9 @@ class LocalRuntime:
         if self.s3_endpoint:
             import os
 
-            # Every S3 client (the functions' presigning included) addresses this endpoint, and
-            # moto answers it as S3 (read when moto's S3 is first imported).
-            os.environ["AWS_ENDPOINT_URL_S3"] = self.s3_endpoint
-            os.environ["MOTO_S3_CUSTOM_ENDPOINTS"] = self.s3_endpoint
+            # Presigned URLs name this endpoint (S3_PUBLIC_ENDPOINT, huike.aws.objects); the
+            # server takes their PUTs and GETs to the emulated S3.
+            os.environ["S3_PUBLIC_ENDPOINT"] = self.s3_endpoint
         from moto import mock_aws
 
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})

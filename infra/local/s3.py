@@ -91,10 +91,10 @@ def presigned_put(
     client, refused = _signed(url, signers)
     if refused is not None:
         return refused
-    content_type = next((value for name, value in headers.items() if name.lower() == "content-type"), None)
-    extra = {"ContentType": content_type} if content_type else {}
+    # The Content-Type is not kept: moto reads a form-encoded body (curl's and urllib's default
+    # for a PUT with data) as form fields and would store nothing; Huike never reads it back.
     try:
-        stored = client.put_object(Bucket=bucket, Key=key, Body=body, **extra)
+        stored = client.put_object(Bucket=bucket, Key=key, Body=body)
     except ClientError as exc:
         return _error(exc.response["ResponseMetadata"]["HTTPStatusCode"], exc.response["Error"]["Code"], str(exc))
     etag = stored["ETag"].strip('"')

@@ -163,6 +163,7 @@ def a_seller_imports_customers_then_orders_and_reads_the_report(runtime: LocalRu
     imports.import_file(runtime, seller, shopify_orders_csv(history(8)), format="shopify_orders")
     imports.import_file(runtime, seller, shopify_orders_csv(heavy), format="shopify_orders")
     assert seller.get("/customers", segment="lost").status == 200
+    assert seller.get("/segments").json()["items"]
     runtime.advance(seconds=86400)  # the nightly refresh re-scores those the new thresholds move
     pending = imports.start_import(seller, format="jsonl")
     assert seller.post(f"/imports/{pending['id']}/cancel", {}, "lp-cancel").status == 200

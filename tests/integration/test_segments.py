@@ -122,12 +122,18 @@ def test_the_nightly_refresh_publishes_thresholds_and_rescores_only_who_moved(ru
     import_file(runtime, seller, shopify_orders_csv(history()), format="shopify_orders")
     assert seller.get("/segments").json()["thresholds"]["as_of"].startswith("2026-11-23")  # after the import
 
+    from tests.flows.test_marketing_flows import Events
+
+    Events(runtime, tenant).order_paid("late-1", customer={"email": "newcomer@example.com"})
     runtime.advance(to=dt.datetime(2026, 11, 24, 2, 0, 1, tzinfo=dt.UTC))  # the schedule: 02:00 UTC
 
     published = seller.get("/segments").json()
     assert published["thresholds"]["as_of"].startswith("2026-11-24T02:00")
-    assert sum(row["customers"] for row in published["items"]) == 12
+    assert sum(row["customers"] for row in published["items"]) == 13
     assert_stored_segments_match_the_published_thresholds(seller, published["thresholds"], all_of(seller))
+
+    runtime.advance(to=dt.datetime(2026, 11, 25, 2, 0, 1, tzinfo=dt.UTC))  # a night without orders
+    assert seller.get("/segments").json()["thresholds"] == published["thresholds"]  # nothing to move
 
 
 def test_tagging_a_whole_segment_in_one_call_then_listing_by_the_tag(runtime, tenant, seller):

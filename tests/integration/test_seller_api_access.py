@@ -16,9 +16,10 @@ VALID_BODIES = {
     ("POST", "/v1/suppressions"): {"address": "theirs@example.com"},
     ("POST", "/v1/customers/{customer_id}/consent"): {"channel": "sms", "granted": True, "source": "walk"},
     ("POST", "/v1/customers/tags"): {"add": ["walk"], "filter": {}},
+    ("POST", "/v1/imports"): {"format": "jsonl"},
 }
 # Path parameters naming a tenant's own resource ({flow} names one of Huike's flows, every tenant's).
-OUR_RESOURCE_IDS = ("customer_id", "address")
+OUR_RESOURCE_IDS = ("customer_id", "address", "import_id")
 
 
 def seller_operations() -> list[tuple[str, str]]:
@@ -44,6 +45,7 @@ def test_every_operation_is_401_without_a_key_and_shows_nothing_of_another_tenan
     assert ours.patch("/settings", {"quiet_hours": {"start": DISTINCT_QUIET_START}}).status == 200
     [ann] = ours.get("/customers", phone="+15025550134").json()["items"]
     assert ours.post("/suppressions", {"address": "+15025550134"}, "ours-1").status == 201
+    our_import = ours.post("/imports", {"format": "jsonl"}, "ours-2").json()["id"]
     theirs = SellerApi(runtime, runtime.seed_tenant("other-shop").api_key)
     values = {
         "customer_id": ann["customer_id"],
@@ -51,6 +53,7 @@ def test_every_operation_is_401_without_a_key_and_shows_nothing_of_another_tenan
         "channel": "sms",
         "locale": "en",
         "address": quote("+15025550134"),
+        "import_id": our_import,
     }
 
     for method, path in seller_operations():

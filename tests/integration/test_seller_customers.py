@@ -349,7 +349,10 @@ def test_each_customers_rfm_scores_and_segment_follow_the_stores_distribution(ru
     ):
         pay(customer_id, orders, total)
         runtime.advance(seconds=days_after * 86400)
-    reset_process_caches()  # thresholds are read afresh (they are cached for an hour)
+    # The next nightly refresh (02:00 UTC) publishes thresholds that include the last orders.
+    now = runtime.clock.now()
+    runtime.advance(to=(now + dt.timedelta(days=1)).replace(hour=2, minute=0, second=1, microsecond=0))
+    reset_process_caches()
     champion = seller.get("/customers/c-5").json()["rfm"]
     assert champion == {"r": 5, "f": 5, "m": 5, "segment": "champions"}
     assert seller.get("/customers/c-1").json()["rfm"]["segment"] == "lost"

@@ -181,6 +181,7 @@ def test_thresholds_from_the_maintained_distributions_match_a_walk_over_every_cu
             birthday=None,
             tags=None,
             industry_tags=None,
+            segment=None,
             has_marketing_consent=lambda channel: False,
         )
         for n in range(300)

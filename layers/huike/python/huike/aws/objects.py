@@ -12,10 +12,15 @@ from huike.core.caches import process_cache
 
 @process_cache
 def _signing_client() -> Any:
-    """S3 with Signature Version 4, which every region accepts for presigned URLs."""
+    """S3 with Signature Version 4, which every region accepts for presigned URLs; addressed to
+    S3_PUBLIC_ENDPOINT (path-style) when one is set."""
     from botocore.config import Config
 
-    return session().client("s3", config=Config(signature_version="s3v4"))
+    from huike.config.env import environment
+
+    endpoint = environment().s3_public_endpoint
+    config = Config(signature_version="s3v4", s3={"addressing_style": "path"} if endpoint else {})
+    return session().client("s3", endpoint_url=endpoint, config=config)
 
 
 def presigned_url(method: str, bucket: str, key: str, expires_in: int, content_type: str | None = None) -> str:

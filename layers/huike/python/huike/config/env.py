@@ -23,6 +23,7 @@ OPTIONAL_NAMES = (
     "email_configuration_set",
     "public_base_url",
     "segment_refresh_queue_url",
+    "s3_public_endpoint",
 )
 
 
@@ -51,6 +52,8 @@ class Environment(BaseModel):
     email_configuration_set: str | None = Field(alias="EMAIL_CONFIGURATION_SET", default=None)
     public_base_url: str | None = Field(alias="PUBLIC_BASE_URL", default=None)
     segment_refresh_queue_url: str | None = Field(alias="SEGMENT_REFRESH_QUEUE_URL", default=None)
+    # Where presigned URLs send the seller (default: S3's own endpoint for the region).
+    s3_public_endpoint: str | None = Field(alias="S3_PUBLIC_ENDPOINT", default=None)
 
     @field_validator(*OPTIONAL_NAMES, mode="before")
     @classmethod

@@ -158,16 +158,33 @@ def thresholds_from_document(document: dict[str, Any]) -> Any:
     )
 
 
-def publish_thresholds(tenant_id: str) -> Any:
-    """Compute the tenant's thresholds from its counters now and publish them (the nightly
-    refresh); every scoring reads the published ones. None before the tenant's first buyer."""
+def distributions_digest(counters: dict[str, int]) -> str:
+    """A fingerprint of the distributions the thresholds come from (orders, money, last-order
+    dates): equal fingerprints give equal cut-off dates and cuts, whatever day it is."""
+    import hashlib
+
+    parts = sorted(f"{name}={n}" for name, n in counters.items() if name[:2] in ("f:", "m:") or name[:5] == "last:")
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def publish_thresholds(tenant_id: str, only_if_changed: bool = False) -> Any:
+    """Compute the tenant's thresholds from its counters now and publish them; every scoring
+    reads the published ones. None before the tenant's first buyer, and (`only_if_changed`, the
+    nightly run) when no buyer's stats changed since the last publication: the cut-off dates
+    would be the same, so nobody would move."""
     from huike.core import clock
-    from huike.store.insights import counters
+    from huike.store.insights import counters, published_thresholds
     from huike.store.insights import publish_thresholds as publish
 
-    thresholds = rfm_thresholds(counters(tenant_id, "counts"), clock.now())
+    counted = counters(tenant_id, "counts")
+    digest = distributions_digest(counted)
+    if only_if_changed:
+        published = published_thresholds(tenant_id)
+        if published is not None and published.get("digest") == digest:
+            return None
+    thresholds = rfm_thresholds(counted, clock.now())
     if thresholds is not None:
-        publish(tenant_id, thresholds_document(thresholds))
+        publish(tenant_id, {**thresholds_document(thresholds), "digest": digest})
         container_cache = _thresholds_cache()
         container_cache[tenant_id] = (clock.now() + THRESHOLDS_TTL, thresholds)
     return thresholds

@@ -30,17 +30,19 @@ def _queue_url() -> str:
 
 
 def refresh_all() -> dict[str, Any]:
-    """Publish every tenant's thresholds and queue its first chunk."""
+    """Publish every tenant's thresholds and queue its first chunk (a tenant whose buyers'
+    stats did not change since the last publication is skipped: nobody would move)."""
     from huike.aws.objects import send_messages
     from huike.customers.counting import publish_thresholds
     from huike.store.tenants import list_tenants
 
     queued = []
-    for tenant_id, _ in list_tenants():
-        if publish_thresholds(tenant_id) is not None:
+    tenants = list_tenants()
+    for tenant_id, _ in tenants:
+        if publish_thresholds(tenant_id, only_if_changed=True) is not None:
             queued.append({"tenant_id": tenant_id, "after": None})
     send_messages(_queue_url(), queued)
-    return {"tenants": len(queued)}
+    return {"tenants": len(tenants), "refreshed": len(queued)}
 
 
 def refresh_tenant(tenant_id: str) -> None:
