@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from benchmarks import cold_imports, cost, flows, per_event, seller_api
+from benchmarks import cold_imports, cost, flows, intelligence, per_event, seller_api
 from benchmarks.calls import Recorder
 from benchmarks.deliveries import Webhooks
 from infra.local.runtime import LocalRuntime
@@ -58,6 +58,23 @@ def main() -> None:
     finally:
         runtime.stop()
 
+    runtime, webhooks = started(DAYTIME_UTC)
+    try:
+        with Recorder(runtime) as recorder:
+            imported = intelligence.measure_import(runtime, webhooks.tenant, recorder, intelligence.IMPORT_ROWS)
+            peak = intelligence.measure_peak(runtime, webhooks.tenant, recorder, intelligence.PEAK_ORDERS)
+            customers = imported.counts["created"] + peak.orders
+            refreshed = intelligence.measure_refresh(runtime, recorder, customers)
+    finally:
+        runtime.stop()
+
+    runtime, webhooks = started(DAYTIME_UTC)
+    try:
+        with Recorder(runtime) as recorder:
+            segments = intelligence.measure_segments(runtime, webhooks.tenant, recorder)
+    finally:
+        runtime.stop()
+
     per_event.print_webhook_path(measured)
     per_event.print_stream_consumer(measured)
     flows.print_transitions(results)
@@ -65,6 +82,7 @@ def main() -> None:
     cold_imports.print_ratios(*cold_imports.measure(base_env))
     cost.print_cost(usage)
     seller_api.print_figures(pages)
+    intelligence.print_figures(imported, peak, refreshed, segments)
 
 
 if __name__ == "__main__":
