@@ -92,15 +92,16 @@ class ImportFigures:
 
 
 def import_rows(rows: int) -> bytes:
-    """A Shopify customer export: every 10th row repeats an earlier buyer's email (merged), every
-    50th has a number that is not a phone (kept without it)."""
+    """A Shopify customer export: every 10th row repeats the buyer five rows up (same id and
+    email, another phone: merged), every 50th has a number that is not a phone (kept without)."""
     records = []
     for n in range(rows):
-        email = f"buyer{n - 5 if n % 10 == 9 else n}@example.com"
+        buyer = n - 5 if n % 10 == 9 else n
+        email = f"buyer{buyer}@example.com"
         phone = "12" if n % 50 == 49 else f"+1 502 {555 + (n // 10000) % 4:03d} {n % 10000:04d}"
         records.append(
             {
-                "Customer ID": f"{7_000_000 + n}",
+                "Customer ID": f"{7_000_000 + buyer}",
                 "First Name": f"Buyer{n}",
                 "Email": email,
                 "Phone": phone,

@@ -215,3 +215,35 @@ def test_a_chunk_that_fails_midway_is_retried_and_writes_nothing_twice(runtime, 
     for n in range(5):
         history = seller.get(f"/customers/shopify-90{n}/consent/history").json()["items"]
         assert len(history) == 1, history  # the retried rows were not recorded twice
+
+
+def test_a_100000_row_export_is_planned_into_bounded_chunks_and_a_cancel_stops_the_rest(
+    runtime, tenant, seller, monkeypatch
+):
+    """The whole file is read, cleaned and merged by the planner (one bounded run) and split into
+    chunks of 500 rows, one SQS message each. The seller cancels after two chunks were applied:
+    every other chunk is delivered and counted as skipped, none writes a customer."""
+    from benchmarks.intelligence import import_rows
+    from huike.imports import jobs
+
+    applied: list[int] = []
+    real = jobs.apply_chunk
+
+    def cancel_after_two_chunks(tenant_id: str, import_id: str, chunk: int) -> str:
+        outcome = real(tenant_id, import_id, chunk)
+        applied.append(chunk)
+        if len(applied) == 2:
+            jobs.cancel_import(tenant_id, import_id)
+        return outcome
+
+    monkeypatch.setattr(jobs, "apply_chunk", cancel_after_two_chunks)
+    job = import_file(runtime, seller, import_rows(100_000), format="shopify_customers")
+
+    assert job["status"] == "cancelled" and job["rows"] == 100_000
+    assert job["progress"]["chunks_total"] == 180 and job["progress"]["chunks_done"] == 180  # 90,000 records / 500
+    counts = job["counts"]
+    assert counts["merged"] == 10_000 and counts["created"] == 1_000
+    assert counts["created"] + counts["skipped"] == 90_000
+    assert len(applied) == 180
+    assert job["problems"] >= 2_000  # every 50th row's number that is not a phone, and the merges
+    assert len(seller.get("/customers", limit=100).json()["items"]) == 100
