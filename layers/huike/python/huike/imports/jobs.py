@@ -289,7 +289,7 @@ def apply_chunk(tenant_id: str, import_id: str, chunk: int) -> str:
             counts = _apply_customers(tenant, import_id, source, at, records)
     after = store.complete_chunk(tenant_id, import_id, chunk, counts)
     finished = after is not None and int(after.chunks_done or 0) >= int(after.chunks_total or 0)
-    if finished and store.move_job(after, "completed", from_=("planning", "processing")):
+    if finished and after is not None and store.move_job(after, "completed", from_=("planning", "processing")):
         from huike.customers.refresh import refresh_tenant
 
         # Customers scored while the file streamed in were scored against part of it.
