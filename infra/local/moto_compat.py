@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
-from collections import defaultdict
 from collections.abc import Callable
 from copy import deepcopy
 from dataclasses import dataclass
