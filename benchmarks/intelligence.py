@@ -175,7 +175,8 @@ def measure_peak(runtime: LocalRuntime, tenant: TenantCredentials, recorder: Rec
         for n in range(orders):
             now = iso(runtime.clock.now())
             customer = {"platform_id": f"peak-{n}", "email": f"peak{n}@example.com", "phone": f"+1502556{n:04d}"}
-            order = {"order_id": f"peak-order-{n}", "currency": "USD", "total_price": "89.00", "created_at": now}
+            order = {"order_id": f"peak-order-{n}", "name": f"#P{n}", "currency": "USD", "total_price": "89.00"}
+            order["created_at"] = now
             for number, (kind, extra) in enumerate(
                 (("order.created", {}), ("order.paid", {"financial_status": "paid", "paid_at": now}))
             ):
