@@ -9,6 +9,8 @@ made them (benchmarks/calls.py).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from benchmarks import cold_imports, cost, flows, intelligence, per_event, seller_api
@@ -19,10 +21,16 @@ from infra.local.template import REGION
 from tests.support.clock import DAYTIME_UTC
 
 
-def started(start: Any) -> tuple[LocalRuntime, Webhooks]:
+@contextmanager
+def recorded(start: Any) -> Iterator[tuple[LocalRuntime, Webhooks, Recorder]]:
+    """A fresh runtime with the demo tenant, its calls recorded; stopped afterwards."""
     runtime = LocalRuntime(start=start).start()
     os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"  # start() set the template's INFO; handlers load lazily
-    return runtime, Webhooks(runtime, runtime.seed_tenant())
+    try:
+        with Recorder(runtime) as recorder:
+            yield runtime, Webhooks(runtime, runtime.seed_tenant()), recorder
+    finally:
+        runtime.stop()
 
 
 def stored_item(table: str, key: dict[str, Any]) -> dict[str, Any] | None:
@@ -36,44 +44,19 @@ def stored_item(table: str, key: dict[str, Any]) -> dict[str, Any] | None:
 def main() -> None:
     base_env = dict(os.environ)  # before the runtime adds moto credentials and template variables
 
-    runtime, webhooks = started(DAYTIME_UTC)
-    try:
-        with Recorder(runtime) as recorder:
-            measured = per_event.measure(webhooks, recorder)
-    finally:
-        runtime.stop()
-
-    runtime, webhooks = started(flows.T0)
-    try:
-        with Recorder(runtime) as recorder:
-            results = flows.run(webhooks, recorder)
+    with recorded(DAYTIME_UTC) as (_, webhooks, recorder):
+        measured = per_event.measure(webhooks, recorder)
+    with recorded(flows.T0) as (_, webhooks, recorder):
+        results = flows.run(webhooks, recorder)
         usage = cost.story_usage(results.story, stored_item)
-    finally:
-        runtime.stop()
-
-    runtime, webhooks = started(DAYTIME_UTC)
-    try:
-        with Recorder(runtime) as recorder:
-            pages = seller_api.measure(runtime, webhooks.tenant, recorder)
-    finally:
-        runtime.stop()
-
-    runtime, webhooks = started(DAYTIME_UTC)
-    try:
-        with Recorder(runtime) as recorder:
-            imported = intelligence.measure_import(runtime, webhooks.tenant, recorder, intelligence.IMPORT_ROWS)
-            peak = intelligence.measure_peak(runtime, webhooks.tenant, recorder, intelligence.PEAK_ORDERS)
-            customers = imported.counts["created"] + peak.orders
-            refreshed = intelligence.measure_refresh(runtime, recorder, customers)
-    finally:
-        runtime.stop()
-
-    runtime, webhooks = started(DAYTIME_UTC)
-    try:
-        with Recorder(runtime) as recorder:
-            segments = intelligence.measure_segments(runtime, webhooks.tenant, recorder)
-    finally:
-        runtime.stop()
+    with recorded(DAYTIME_UTC) as (runtime, webhooks, recorder):
+        pages = seller_api.measure(runtime, webhooks.tenant, recorder)
+    with recorded(DAYTIME_UTC) as (runtime, webhooks, recorder):
+        imported = intelligence.measure_import(runtime, webhooks.tenant, recorder, intelligence.IMPORT_ROWS)
+        peak = intelligence.measure_peak(runtime, webhooks.tenant, recorder, intelligence.PEAK_ORDERS)
+        refreshed = intelligence.measure_refresh(runtime, recorder, imported.counts["created"] + peak.orders)
+    with recorded(DAYTIME_UTC) as (runtime, webhooks, recorder):
+        segments = intelligence.measure_segments(runtime, webhooks.tenant, recorder)
 
     per_event.print_webhook_path(measured)
     per_event.print_stream_consumer(measured)

@@ -170,12 +170,12 @@ class LocalRuntime:
             pass
 
     # -- S3 (presigned uploads) -----------------------------------------------------------
-    def upload(self, url: str, body: bytes, headers: dict[str, str] | None = None) -> ApiResponse:
+    def upload(self, url: str, body: bytes) -> ApiResponse:
         """What S3 does with a PUT to a presigned URL: refused once expired or when it names no
         bucket of the template; else stored, and the bucket's notifications are delivered to the
         functions subscribed to it."""
         with self._api_lock:
-            response = presigned_put(self.template, self.buckets, self.lambdas.credentials, url, body, headers or {})
+            response = presigned_put(self.template, self.buckets, self.lambdas.credentials, url, body)
             self._pump()
         return response
 

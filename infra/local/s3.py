@@ -82,7 +82,6 @@ def presigned_put(
     signers: Mapping[str, Mapping[str, str]],
     url: str,
     body: bytes,
-    headers: Mapping[str, str],
 ) -> ApiResponse:
     located = bucket_and_key(template, url)
     if located is None:

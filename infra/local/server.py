@@ -53,7 +53,7 @@ class LocalServer:
     def s3(self, request: Request) -> Response:
         """A presigned URL's PUT (an import's file) or GET (its report), as S3 would take it."""
         if request.method == "PUT":
-            result = self.runtime.upload(request.url, request.get_data(), dict(request.headers))
+            result = self.runtime.upload(request.url, request.get_data())
             return Response(result.body, status=result.status, headers=result.headers)
         status, body = self.runtime.download(request.url)
         return Response(body, status=status, mimetype="text/csv" if status == 200 else "application/xml")

@@ -61,26 +61,9 @@ from huike.core.events import (
     OrderData,
 )
 from huike.customers.identity import Email, Phone, normalise_email, normalise_phone
+from huike.imports import FORMATS, MAPPABLE_FIELDS
 
-FORMATS = ("shopify_customers", "shopify_orders", "csv", "jsonl")
 MAX_ROWS = 100_000
-MAPPABLE_FIELDS = (
-    "platform_id",
-    "first_name",
-    "last_name",
-    "name",
-    "email",
-    "phone",
-    "country",
-    "locale",
-    "birthday",
-    "tags",
-    "accepts_email",
-    "accepts_sms",
-    "consent_at",
-    "order_count",
-    "total_spent",
-)
 IDENTITY_FIELDS = ("platform_id", "email", "phone")
 NO_IDENTITY = "no customer id, valid phone or valid email"
 NO_BUYER = "no email or valid phone to find the buyer by"

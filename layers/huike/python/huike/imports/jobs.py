@@ -21,7 +21,7 @@ import hashlib
 import io
 import secrets
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from huike.config.tenant import TenantConfig
@@ -63,7 +63,7 @@ def create_import(tenant: TenantConfig, fmt: str, options: Mapping[str, Any]) ->
         "upload": {
             "method": "PUT",
             "url": url,
-            "expires_at": clock.to_iso(now.fromtimestamp(now.timestamp() + UPLOAD_SECONDS, now.tzinfo)),
+            "expires_at": clock.to_iso(now + timedelta(seconds=UPLOAD_SECONDS)),
             "max_bytes": MAX_BYTES,
         },
     }

@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 
 from huike.config.validation import MAX_TEMPLATE_LENGTH
 from huike.core.enums import Channel
+from huike.imports import MAPPABLE_FIELDS
 
 
 class TemplateWording(BaseModel):
@@ -46,27 +47,6 @@ class ConsentStatement(BaseModel):
     )
 
 
-IMPORT_FORMATS = ("shopify_customers", "shopify_orders", "csv", "jsonl")
-# The canonical fields a generic CSV's columns (or JSON lines' keys) map to (huike.imports.files).
-IMPORT_FIELDS = (
-    "platform_id",
-    "first_name",
-    "last_name",
-    "name",
-    "email",
-    "phone",
-    "country",
-    "locale",
-    "birthday",
-    "tags",
-    "accepts_email",
-    "accepts_sms",
-    "consent_at",
-    "order_count",
-    "total_spent",
-)
-
-
 class ImportRequest(BaseModel):
     """A file to import: its format, and for a generic CSV which column holds which field."""
 
@@ -79,8 +59,8 @@ class ImportRequest(BaseModel):
     mapping: dict[Annotated[str, Field(max_length=40)], Annotated[str, Field(min_length=1, max_length=200)]] | None = (
         Field(
             default=None,
-            max_length=len(IMPORT_FIELDS),
-            description="Field -> column (csv: required; jsonl: renames keys). Fields: " + ", ".join(IMPORT_FIELDS),
+            max_length=len(MAPPABLE_FIELDS),
+            description="Field -> column (csv: required; jsonl: renames keys). Fields: " + ", ".join(MAPPABLE_FIELDS),
         )
     )
     default_country: Annotated[str, Field(pattern=r"^[A-Za-z]{2}$")] | None = Field(
@@ -90,9 +70,9 @@ class ImportRequest(BaseModel):
 
     @model_validator(mode="after")
     def _mapping_fits_the_format(self) -> ImportRequest:
-        unknown = sorted(set(self.mapping or {}) - set(IMPORT_FIELDS))
+        unknown = sorted(set(self.mapping or {}) - set(MAPPABLE_FIELDS))
         if unknown:
-            raise ValueError(f"mapping: unknown fields {', '.join(unknown)} (known: {', '.join(IMPORT_FIELDS)})")
+            raise ValueError(f"mapping: unknown fields {', '.join(unknown)} (known: {', '.join(MAPPABLE_FIELDS)})")
         if self.format == "csv" and not self.mapping:
             raise ValueError("mapping: a generic CSV needs one (which column holds which field)")
         if self.format.startswith("shopify") and self.mapping:

@@ -107,14 +107,15 @@ def utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def update_existing(item: Model, actions: list[Any]) -> bool:
-    """UpdateItem on an item that must already exist (its hash key present); False, and nothing
-    written, when it does not."""
+def update_existing(item: Model, actions: list[Any], condition: Any = None) -> bool:
+    """UpdateItem on an item that must already exist (its hash key present) and meet `condition`
+    when one is given; False, and nothing written, when it does not."""
     from pynamodb.exceptions import UpdateError
 
     hash_key = type(item)._hash_key_attribute()
+    required = hash_key.exists() if condition is None else hash_key.exists() & condition
     try:
-        item.update(actions=actions, condition=hash_key.exists())
+        item.update(actions=actions, condition=required)
     except UpdateError as exc:
         if exc.cause_response_code == "ConditionalCheckFailedException":
             return False

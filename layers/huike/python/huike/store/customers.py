@@ -372,18 +372,11 @@ def set_segment(customer: Customer, rfm: str, segment: str) -> bool:
         & (Customer.last_order_at == customer.last_order_at)
     )
     key = keys.segment_key(str(customer.tenant_id), segment, shard_of(str(customer.customer_id)) % SEGMENT_SHARDS)
-    from pynamodb.exceptions import UpdateError
-
-    try:
-        Customer(customer.tenant_id, customer.customer_id).update(
-            actions=[Customer.rfm.set(rfm), Customer.segment.set(segment), Customer.segment_key.set(key)],
-            condition=unchanged,
-        )
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return update_existing(
+        Customer(customer.tenant_id, customer.customer_id),
+        [Customer.rfm.set(rfm), Customer.segment.set(segment), Customer.segment_key.set(key)],
+        unchanged,
+    )
 
 
 def customers_in_segment(

@@ -108,15 +108,7 @@ def move_job(job: ImportItem, to: str, *, from_: tuple[str, ...], **fields: Any)
     if to in ("completed", "cancelled", "failed"):
         actions.append(ImportItem.finished_at.set(clock.to_iso(now)))
     actions += [getattr(ImportItem, name).set(value) for name, value in fields.items()]
-    from pynamodb.exceptions import UpdateError
-
-    try:
-        job.update(actions=actions, condition=ImportItem.status.is_in(*from_))
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return update_existing(job, actions, ImportItem.status.is_in(*from_))
 
 
 def claim_content(tenant_id: str, sha256: str, import_id: str) -> str | None:
