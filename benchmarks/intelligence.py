@@ -245,7 +245,7 @@ def seed_scored_customers(runtime: LocalRuntime, tenant_id: str, customers: int)
             customer_id = f"seg-{n:06d}"
             segment = segments[n % len(segments)].value
             item = {
-                "tenant_id": {"S": tenant_id},
+                "tenant_shard": {"S": keys.tenant_shard(tenant_id, customer_id)},
                 "customer_id": {"S": customer_id},
                 "email": {"S": f"seg{n}@example.com"},
                 "order_count": {"N": str(1 + n % 6)},

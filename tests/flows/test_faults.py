@@ -13,6 +13,7 @@ from infra.local.moto_compat import aws_response
 from tests.support.clock import DAYTIME_UTC, iso
 from tests.support.contacts import BUYER_PHONE
 from tests.support.payloads import shopify_order
+from tests.support.stored import every, stored
 
 
 def refuse_every_message(runtime: Any) -> None:
@@ -48,7 +49,7 @@ def test_a_paid_order_is_counted_once_when_its_confirmation_fails_and_the_stream
     paid = shopify.post("orders/paid", shopify_order(created_at=iso(DAYTIME_UTC), financial_status="paid"))
     assert paid.status == 200, paid.body  # the platform is answered; the stream record is retried
 
-    customer = Customer.get("demo", "shopify-207119551")
+    customer = stored(Customer, "demo", "shopify-207119551")
     assert (customer.order_count, customer.total_spent) == (1, 409.94)
     assert customer.last_order_id == "shopify-450789469"
 
@@ -103,9 +104,9 @@ def test_a_delivery_whose_order_write_fails_leaves_no_customer_consent_or_order(
 
     assert refused, "the fault never fired"
     assert failed.status >= 500, failed.body
-    assert list(Customer.query("demo")) == []
-    assert list(ConsentEntry.query("demo")) == []
-    assert list(Order.query("demo")) == []
+    assert list(every(Customer, "demo")) == []
+    assert list(every(ConsentEntry, "demo")) == []
+    assert list(every(Order, "demo")) == []
 
 
 def test_a_failed_delivery_redelivered_stores_each_thing_once(runtime, shopify):
@@ -115,9 +116,9 @@ def test_a_failed_delivery_redelivered_stores_each_thing_once(runtime, shopify):
     again = shopify.post("orders/create", consenting_order(), webhook_id="consenting-order-1")
 
     assert again.status == 200, again.body
-    assert [c.customer_id for c in Customer.query("demo")] == ["shopify-207119551"]
-    assert [o.order_id for o in Order.query("demo")] == ["shopify-450789469"]
-    entries = list(ConsentEntry.query("demo"))
+    assert [c.customer_id for c in every(Customer, "demo")] == ["shopify-207119551"]
+    assert [o.order_id for o in every(Order, "demo")] == ["shopify-450789469"]
+    entries = list(every(ConsentEntry, "demo"))
     assert sorted((e.channel, e.granted) for e in entries) == [("email", True), ("sms", True)]
     runtime.advance(seconds=3600)
     assert [m["to"] for m in runtime.outbox() if m["flow"] == "unpaid_reminder"] == [BUYER_PHONE]

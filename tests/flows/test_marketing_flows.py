@@ -15,6 +15,7 @@ import pytest
 from huike.store.sends import SendRecord
 from tests.support.clock import DAYTIME_UTC, iso
 from tests.support.contacts import BUYER_PHONE, SHOP_NUMBER
+from tests.support.stored import every, stored
 from tests.support.webhooks import CanonicalEvents
 
 BUYER_EMAIL = "ann.buyer@example.com"
@@ -124,7 +125,7 @@ def messages(runtime, flow: str | None = None) -> list[dict[str, Any]]:
 
 
 def ledger(flow: str, tenant_id: str = "demo") -> list[SendRecord]:
-    return [r for r in SendRecord.query(tenant_id) if r.flow == flow]
+    return [r for r in every(SendRecord, tenant_id) if r.flow == flow]
 
 
 def last_raw_email() -> str:
@@ -311,7 +312,7 @@ def test_at_most_three_marketing_messages_per_rolling_week(runtime):
 
     sent = messages(runtime, "cart_abandonment")
     assert [m["sent_at"] for m in sent] == ["2026-11-23T16:00:00Z", "2026-11-23T18:00:00Z", "2026-11-23T20:00:00Z"]
-    fourth = SendRecord.get("demo", "cart_abandonment#cart-4#1")
+    fourth = stored(SendRecord, "demo", "cart_abandonment#cart-4#1")
     assert (fourth.status, fourth.reason) == ("skipped", "capped")
 
     # A week after the first send, the window has room again.
@@ -394,7 +395,7 @@ def test_buyer_without_phone_gets_email_with_one_click_unsubscribe(runtime, even
     events.cart("cart-2", customer={"platform_id": "buyer-mail", "email": BUYER_EMAIL})
     runtime.advance(seconds=2 * 3600)
     assert len(messages(runtime, "cart_abandonment")) == 1
-    second = SendRecord.get("demo", "cart_abandonment#cart-2#1")
+    second = stored(SendRecord, "demo", "cart_abandonment#cart-2#1")
     assert (second.status, second.reason) == ("skipped", "no-consent")
 
 
@@ -427,7 +428,7 @@ def test_bounce_or_complaint_suppresses_later_email(runtime, events, notificatio
     runtime.advance(seconds=2 * 3600)
 
     assert len(messages(runtime, "cart_abandonment")) == 1
-    second = SendRecord.get("demo", "cart_abandonment#cart-2#1")
+    second = stored(SendRecord, "demo", "cart_abandonment#cart-2#1")
     assert (second.status, second.reason) == ("skipped", "suppressed")
 
 

@@ -17,6 +17,7 @@ from infra.local.runtime import LocalRuntime
 from tests.support.clock import DAYTIME_UTC, iso
 from tests.support.contacts import BUYER_PHONE, buyer_phone, buyer_phone_national
 from tests.support.payloads import fixture, shopify_order, woocommerce_order
+from tests.support.stored import stored
 
 OTHER_PHONE = buyer_phone(200)  # a later order's shipping phone (another valid US mobile)
 LATER = DAYTIME_UTC + dt.timedelta(minutes=5)
@@ -46,7 +47,7 @@ def test_an_earlier_orders_reminder_goes_to_that_orders_phone_not_a_later_orders
     runtime.advance(to=LATER)
     later = shopify.post("orders/create", shopify_later_order("shipping_address", buyer_phone_national(200)))
     assert later.status == 200, later.body
-    assert Customer.get("demo", "shopify-207119551").phone == OTHER_PHONE  # the profile follows the newest
+    assert stored(Customer, "demo", "shopify-207119551").phone == OTHER_PHONE  # the profile follows the newest
 
     runtime.advance(seconds=40 * 60)
     reminders = sent(runtime, "unpaid_reminder")
@@ -105,8 +106,8 @@ def test_an_orders_first_textable_phone_receives_its_reminder(runtime, shopify):
     order["customer"]["phone"] = "555-0000"  # not a number anyone can text
     response = shopify.post("orders/create", order)
     assert response.status == 200, response.body
-    stored = Order.get("demo", "shopify-450789470")
-    assert (stored.contact_phone, stored.contact_phone_textable) == (OTHER_PHONE, True)
+    order = stored(Order, "demo", "shopify-450789470")
+    assert (order.contact_phone, order.contact_phone_textable) == (OTHER_PHONE, True)
 
     runtime.advance(seconds=40 * 60)
     assert [to for to, _ in sent(runtime, "unpaid_reminder")] == [OTHER_PHONE]
@@ -117,7 +118,7 @@ def test_an_order_without_a_textable_phone_of_its_own_is_texted_at_the_profiles_
     runtime.advance(to=LATER)
     later = shopify_later_order("customer", "555-0000")  # an invalid number, and no other
     assert shopify.post("orders/create", later).status == 200
-    assert Customer.get("demo", "shopify-207119551").phone == BUYER_PHONE  # never replaced by it
+    assert stored(Customer, "demo", "shopify-207119551").phone == BUYER_PHONE  # never replaced by it
 
     runtime.advance(seconds=40 * 60)
     assert [to for to, body in sent(runtime, "unpaid_reminder")] == [BUYER_PHONE]

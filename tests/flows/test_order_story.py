@@ -23,6 +23,7 @@ from infra.local.runtime import ApiResponse, LocalRuntime, TenantCredentials
 from tests.support.clock import DAYTIME_UTC, iso, utc
 from tests.support.contacts import BUYER_PHONE, BUYER_PHONE_NATIONAL, SHOP_NUMBER
 from tests.support.payloads import fixture, shopify_order
+from tests.support.stored import every
 from tests.support.webhooks import CanonicalEvents, ShopifyWebhooks, WooCommerceWebhooks
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -43,7 +44,7 @@ def messages(runtime: LocalRuntime, *flows: str) -> list[dict[str, Any]]:
 
 
 def ledger(tenant_id: str = "demo") -> dict[str, SendRecord]:
-    return {record.send_key: record for record in SendRecord.query(tenant_id)}
+    return {record.send_key: record for record in every(SendRecord, tenant_id)}
 
 
 # The story's clock (UTC; New York is UTC-5 in November and February).
@@ -471,14 +472,14 @@ def test_stop_after_delivery_suppresses_review_invite_and_win_back(runtime, tena
     )
     assert [(r.status, r.reason) for r in (review, first, final)] == [("skipped", "suppressed")] * 3
 
-    stops = [e for e in ConsentEntry.query("demo") if e.source == "inbound-sms"]
+    stops = [e for e in every(ConsentEntry, "demo") if e.source == "inbound-sms"]
     assert {(e.address, e.channel, e.granted, e.wording) for e in stops} == {
         (BUYER_PHONE, "sms", False, "STOP"),
         (BUYER_PHONE, "mms", False, "STOP"),
     }
     assert all(e.at == DELIVERED + dt.timedelta(hours=1) for e in stops)
     # The opt-in captured at checkout is in the same ledger, before the STOP.
-    [opt_in] = [e for e in ConsentEntry.query("demo") if e.channel == "sms" and e.granted]
+    [opt_in] = [e for e in every(ConsentEntry, "demo") if e.channel == "sms" and e.granted]
     assert opt_in.customer_id == "custom-5001" and opt_in.wording.startswith("Text me offers")
 
 

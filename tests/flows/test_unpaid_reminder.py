@@ -8,6 +8,7 @@ from huike.store.sends import SendRecord
 from tests.support.clock import DAYTIME_UTC, iso
 from tests.support.contacts import BUYER_PHONE
 from tests.support.payloads import shopify_order
+from tests.support.stored import every
 from tests.support.webhooks import ShopifyWebhooks
 
 
@@ -70,7 +71,7 @@ def test_reminder_due_at_23h_local_is_deferred_to_08h_local(runtime, shopify):
 
     runtime.advance(to=dt.datetime(2026, 11, 24, 12, 59, tzinfo=dt.UTC))  # 07:59 local
     assert reminders(runtime) == []
-    [record] = [r for r in SendRecord.query("demo") if r.flow == "unpaid_reminder"]
+    [record] = [r for r in every(SendRecord, "demo") if r.flow == "unpaid_reminder"]
     assert record.status == "deferred" and record.reason == "quiet-hours"
     assert record.deferred_until == dt.datetime(2026, 11, 24, 13, 0, tzinfo=dt.UTC)
 
@@ -132,7 +133,7 @@ def test_invalid_phone_is_kept_but_not_texted(runtime, shopify):
     runtime.advance(seconds=3600)
 
     assert reminders(runtime) == []
-    [record] = [r for r in SendRecord.query("demo") if r.flow == "unpaid_reminder"]
+    [record] = [r for r in every(SendRecord, "demo") if r.flow == "unpaid_reminder"]
     assert (record.status, record.reason) == ("skipped", "invalid-recipient")
 
 

@@ -128,7 +128,7 @@ def test_a_role_scoped_to_one_table_reads_it_and_is_denied_another(runtime):
         from huike.aws.clients import client
 
         try:
-            client("dynamodb").get_item(TableName=table, Key={"tenant_id": {"S": "t"}, "customer_id": {"S": "c"}})
+            client("dynamodb").get_item(TableName=table, Key={"tenant_shard": {"S": "t#00"}, "customer_id": {"S": "c"}})
         except Exception as exc:
             return type(exc).__name__ + str(exc)
         return "allowed"
@@ -215,7 +215,7 @@ def test_an_update_that_creates_an_item_is_one_insert_on_its_stream(runtime):
     iterator = streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard, ShardIteratorType="LATEST")
     dynamodb.update_item(
         TableName=table,
-        Key={"tenant_id": {"S": "demo"}, "customer_id": {"S": "stream-1"}},
+        Key={"tenant_shard": {"S": "demo#00"}, "customer_id": {"S": "stream-1"}},
         UpdateExpression="SET first_name = :n",
         ExpressionAttributeValues={":n": {"S": "Ann"}},
     )
@@ -236,7 +236,7 @@ def test_a_failed_transaction_leaves_no_stream_record_and_copies_no_record(runti
     assert getattr(StreamShard, "_huike_snapshot", False)
     dynamodb = boto3.client("dynamodb", region_name="us-east-1")
     table = runtime.template.physical_name("CustomersTable")
-    key = {"tenant_id": {"S": "demo"}, "customer_id": {"S": "tx-1"}}
+    key = {"tenant_shard": {"S": "demo#00"}, "customer_id": {"S": "tx-1"}}
     dynamodb.put_item(TableName=table, Item={**key, "first_name": {"S": "Ann"}})
     from moto.dynamodb.models import dynamodb_backends
 
@@ -245,7 +245,7 @@ def test_a_failed_transaction_leaves_no_stream_record_and_copies_no_record(runti
     snapshot = copy.deepcopy(shard)
     assert snapshot.items == shard.items and snapshot.items is not shard.items
     assert all(a is b for a, b in zip(snapshot.items, shard.items, strict=True))  # shared, not copied
-    other = {"tenant_id": {"S": "demo"}, "customer_id": {"S": "tx-2"}}
+    other = {"tenant_shard": {"S": "demo#00"}, "customer_id": {"S": "tx-2"}}
     dynamodb.put_item(TableName=table, Item=other)
     before = len(shard.items)
     update = {
@@ -254,7 +254,7 @@ def test_a_failed_transaction_leaves_no_stream_record_and_copies_no_record(runti
         "UpdateExpression": "SET last_name = :l",
         "ExpressionAttributeValues": {":l": {"S": "Lee"}},
     }
-    refused = {"TableName": table, "Key": other, "ConditionExpression": "attribute_not_exists(tenant_id)"}
+    refused = {"TableName": table, "Key": other, "ConditionExpression": "attribute_not_exists(tenant_shard)"}
     with pytest.raises(dynamodb.exceptions.TransactionCanceledException):
         dynamodb.transact_write_items(TransactItems=[{"Update": update}, {"ConditionCheck": refused}])
     shard = dynamodb_backends["123456789012"]["us-east-1"].tables[table].stream_shard

@@ -14,6 +14,7 @@ from huike.store.customers import Customer
 from huike.store.orders import Order
 from tests.support.clock import DAYTIME_UTC, iso
 from tests.support.payloads import shopify_order
+from tests.support.stored import every
 
 ORDER_EVENT: dict[str, Any] = {
     "id": "evt-hostile",
@@ -27,9 +28,9 @@ ORDER_EVENT: dict[str, Any] = {
 def stored_nothing(runtime) -> bool:
     idempotency = boto3.client("dynamodb").scan(TableName=os.environ["IDEMPOTENCY_TABLE"])["Items"]  # tests may scan
     return (
-        not list(Customer.query("demo"))
-        and not list(Order.query("demo"))
-        and not list(ConsentEntry.query("demo"))
+        not list(every(Customer, "demo"))
+        and not list(every(Order, "demo"))
+        and not list(every(ConsentEntry, "demo"))
         and not idempotency
         and not runtime.executions()
     )

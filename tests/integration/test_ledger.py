@@ -23,7 +23,7 @@ def sms_messages():
 
 
 def record(key, status):
-    return SendRecord(
+    return SendRecord.key(
         "demo", key, flow="unpaid_reminder", purpose="transactional", status=status, decided_at=DAYTIME_UTC
     )
 

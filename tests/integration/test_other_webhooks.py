@@ -13,6 +13,7 @@ from huike.store.customers import Customer
 from huike.store.orders import Order
 from tests.support.contacts import BUYER_PHONE
 from tests.support.payloads import woocommerce_order
+from tests.support.stored import every, stored
 
 
 def canonical_event(runtime, **overrides: Any) -> dict[str, Any]:
@@ -38,8 +39,8 @@ def stored_nothing(runtime) -> bool:
         TableName=os.environ["IDEMPOTENCY_TABLE"]
     )["Items"]
     return (
-        not list(Customer.query("demo"))
-        and not list(Order.query("demo"))
+        not list(every(Customer, "demo"))
+        and not list(every(Order, "demo"))
         and not idempotency
         and not runtime.executions()
     )
@@ -50,9 +51,9 @@ def test_woocommerce_order_is_stored_and_its_reminder_scheduled(runtime, woocomm
     response = woocommerce.post("order.created", woocommerce_order())
     assert response.status == 200, response.body
     assert response.json()["order_status"] == "pending"
-    order = Order.get("demo", "woocommerce-727")
+    order = stored(Order, "demo", "woocommerce-727")
     assert order.name == "#727" and order.customer_id == "woocommerce-26"
-    assert Customer.get("demo", "woocommerce-26").phone == "+8613800138000"
+    assert stored(Customer, "demo", "woocommerce-26").phone == "+8613800138000"
     assert [e["name"] for e in runtime.executions()] == ["unpaid_reminder-demo-woocommerce-727"]
 
 
@@ -82,7 +83,7 @@ def test_woocommerce_repeated_delivery_has_one_effect(runtime, woocommerce):
     body = json.dumps(woocommerce_order()).encode()
     first, second = (woocommerce.post("order.created", raw_body=body, delivery_id="same") for _ in range(2))
     assert first.json() == second.json()
-    assert len(Order.get("demo", "woocommerce-727").timeline) == 1
+    assert len(stored(Order, "demo", "woocommerce-727").timeline) == 1
 
 
 def test_woocommerce_unknown_tenant_is_404(runtime, tenant):
@@ -95,7 +96,7 @@ def test_woocommerce_unknown_tenant_is_404(runtime, tenant):
 def test_canonical_event_is_applied(runtime, canonical):
     response = canonical.post(canonical_event(runtime))
     assert response.status == 200, response.body
-    assert Order.get("demo", "youzan-E2026").customer_id == "youzan-88"
+    assert stored(Order, "demo", "youzan-E2026").customer_id == "youzan-88"
 
 
 @pytest.mark.parametrize("age", [301, -301])
@@ -137,4 +138,4 @@ def test_canonical_repeated_event_id_has_one_effect(runtime, canonical):
     runtime.advance(seconds=60)
     second = canonical.post(raw_body=body)  # re-signed a minute later: still the same event
     assert first.json() == second.json()
-    assert len(Order.get("demo", "youzan-E2026").timeline) == 1
+    assert len(stored(Order, "demo", "youzan-E2026").timeline) == 1

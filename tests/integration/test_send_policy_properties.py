@@ -41,6 +41,7 @@ from huike.store import customers as customer_store
 from huike.store import sends, tenants
 from huike.store.sends import SendRecord
 from tests.support.contacts import SHOP_NUMBER, buyer_phone
+from tests.support.stored import every
 
 MARKETING = Purpose.MARKETING
 MARKETING = Purpose.MARKETING
@@ -401,7 +402,7 @@ def check_outbox_and_ledger(runtime: Any, buyer: Buyer) -> None:
         if len({e.granted for e in latest}) == 1:
             assert latest[0].granted, (sent.key, channel, statements)
 
-    ledger = [r for r in SendRecord.query(TENANT_ID) if r.customer_id == buyer.customer_id]
+    ledger = [r for r in every(SendRecord, TENANT_ID) if r.customer_id == buyer.customer_id]
     sent_records = [r for r in ledger if r.status == "sent"]
     assert Counter(r.send_key for r in sent_records) == keys_out
     assert {r.message_id for r in sent_records} == buyer.message_ids

@@ -20,6 +20,7 @@ from infra.local.template import REGION
 from tests.support.clock import DAYTIME_UTC, iso
 from tests.support.contacts import BUYER_PHONE
 from tests.support.payloads import shopify_order
+from tests.support.stored import every, stored
 from tests.support.webhooks import ShopifyWebhooks, shopify_headers
 
 WEBHOOK_PATH = "/webhooks/shopify/demo"
@@ -36,9 +37,9 @@ def idempotency_records() -> list[dict]:
 
 
 def assert_nothing_stored(runtime) -> None:
-    assert list(Customer.query("demo")) == []
-    assert list(Order.query("demo")) == []
-    assert list(SendRecord.query("demo")) == []
+    assert list(every(Customer, "demo")) == []
+    assert list(every(Order, "demo")) == []
+    assert list(every(SendRecord, "demo")) == []
     assert runtime.executions() == []
     assert idempotency_records() == []
 
@@ -262,7 +263,7 @@ def test_orders_create_upserts_the_customer_and_the_order(runtime, shopify):
         "order_status": "pending",
     }
     assert [e["name"] for e in runtime.executions()] == ["unpaid_reminder-demo-shopify-450789469"]
-    customer = Customer.get("demo", "shopify-207119551")
+    customer = stored(Customer, "demo", "shopify-207119551")
     assert customer.phone == BUYER_PHONE
     assert customer.phone_textable is True
     assert customer.email == "bob.norman@example.com"
@@ -271,9 +272,9 @@ def test_orders_create_upserts_the_customer_and_the_order(runtime, shopify):
     assert customer.last_name == "Norman"
     assert customer.country == "US"
     assert {f"phone:{BUYER_PHONE}", "email:bob.norman@example.com"} <= customer.identities
-    assert [c.customer_id for c in Customer.query("demo")] == ["shopify-207119551"]
+    assert [c.customer_id for c in every(Customer, "demo")] == ["shopify-207119551"]
 
-    order = Order.get("demo", "shopify-450789469")
+    order = stored(Order, "demo", "shopify-450789469")
     assert order.status == "pending"
     assert order.name == "#1001"
     assert order.customer_id == "shopify-207119551"
@@ -291,11 +292,11 @@ def test_orders_paid_appends_to_the_timeline_and_marks_it_paid(runtime, shopify)
 
     assert response.status == 200, response.body
     assert response.json()["order_status"] == "paid"
-    order = Order.get("demo", "shopify-450789469")
+    order = stored(Order, "demo", "shopify-450789469")
     assert order.status == "paid"
     assert [entry.event for entry in order.timeline] == ["order.created", "order.paid"]
     assert order.paid_at == DAYTIME_UTC + dt.timedelta(minutes=10)
-    assert [c.customer_id for c in Customer.query("demo")] == ["shopify-207119551"]
+    assert [c.customer_id for c in every(Customer, "demo")] == ["shopify-207119551"]
 
 
 def test_duplicate_delivery_gets_the_same_answer_and_one_effect(runtime, shopify):
@@ -306,7 +307,7 @@ def test_duplicate_delivery_gets_the_same_answer_and_one_effect(runtime, shopify
 
     assert (first.status, again.status) == (200, 200)
     assert again.json() == first.json()
-    order = Order.get("demo", "shopify-450789469")
+    order = stored(Order, "demo", "shopify-450789469")
     assert [entry.event for entry in order.timeline] == ["order.created"]
     assert len(runtime.executions()) == 1
     assert len(idempotency_records()) == 1
@@ -318,7 +319,7 @@ def test_same_webhook_id_for_another_tenant_is_a_separate_delivery(runtime, shop
     response = other.post("orders/create", order_payload(), webhook_id="shared-id")
 
     assert response.json()["status"] == "accepted"
-    assert [entry.event for entry in Order.get("other-shop", "shopify-450789469").timeline] == ["order.created"]
+    assert [entry.event for entry in stored(Order, "other-shop", "shopify-450789469").timeline] == ["order.created"]
 
 
 def test_consent_on_an_orders_customer_is_recorded_once_with_its_own_time(runtime, shopify):
@@ -336,8 +337,8 @@ def test_consent_on_an_orders_customer_is_recorded_once_with_its_own_time(runtim
     paid = shopify.post("orders/paid", order_payload(customer=customer, financial_status="paid"))
     assert (created.status, paid.status) == (200, 200), (created.body, paid.body)
 
-    stored = Customer.get("demo", "shopify-207119551")
-    assert stored.email_consent == {"granted": True, "at": "2026-11-20T15:00:00Z", "source": "shopify"}
+    customer = stored(Customer, "demo", "shopify-207119551")
+    assert customer.email_consent == {"granted": True, "at": "2026-11-20T15:00:00Z", "source": "shopify"}
     # The second delivery repeats the same statement: one ledger entry, not one per order event.
     [entry] = consent_store.consent_history("demo", "shopify-207119551")
     assert (entry.channel, entry.granted, entry.source) == ("email", True, "shopify")

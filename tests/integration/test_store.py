@@ -9,6 +9,7 @@ import logging
 import pytest
 from pydantic import ValidationError
 
+from huike.core import keys
 from huike.core.events import ConsentData, CustomerData
 from huike.customers import profile
 from huike.store import consent as consent_store
@@ -85,7 +86,7 @@ def test_a_cart_expires_sixty_days_after_its_last_update(runtime):
         carts.upsert_cart("demo", CartData(cart_id="cart-1", updated_at=updated_at), None)
     table = local_template().physical_name("CartsTable")
     item = boto3.client("dynamodb").get_item(
-        TableName=table, Key={"tenant_id": {"S": "demo"}, "cart_id": {"S": "cart-1"}}
+        TableName=table, Key={"tenant_shard": {"S": keys.tenant_shard("demo", "cart-1")}, "cart_id": {"S": "cart-1"}}
     )
     # DynamoDB TTL reads a Number of epoch seconds, and each update pushes it back.
     expected = DAYTIME_UTC + dt.timedelta(days=62)

@@ -5,6 +5,9 @@
 - subjects          an order id, a cart id, a customer id, "<customer>:<order>" (win-back),
                     "<customer>:<product>" (browse abandonment).
 - execution names   deterministic, so scheduling the same wake-up twice is a no-op.
+- tenant shards     "<tenant>#<nn>": the partition key of customers, orders, carts and both
+                    ledgers; the item's subject picks one of TENANT_SHARDS, so one tenant's writes
+                    spread over 16 keys and a point read computes its key without a lookup.
 """
 
 from __future__ import annotations
@@ -16,6 +19,33 @@ from datetime import datetime
 _SEPARATOR = "#"
 _EXECUTION_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 EXECUTION_NAME_MAX = 80
+TENANT_SHARDS = 16
+
+
+# -- tenant shards -------------------------------------------------------------------------
+def shard_number(value: str, shards: int) -> int:
+    """A stable shard in [0, shards) for a value (the same in every process and release)."""
+    return int(hashlib.sha256(value.encode()).hexdigest()[:8], 16) % shards
+
+
+def tenant_shard(tenant_id: str, subject: str) -> str:
+    """The partition key that holds a tenant's items about one subject (a customer, an order, a
+    cart: the subject of a send or consent entry)."""
+    return f"{tenant_id}{_SEPARATOR}{shard_number(subject, TENANT_SHARDS):02d}"
+
+
+def tenant_shards(tenant_id: str) -> list[str]:
+    """Every partition key of a tenant, for listings that merge them."""
+    return [f"{tenant_id}{_SEPARATOR}{shard:02d}" for shard in range(TENANT_SHARDS)]
+
+
+def tenant_shard_prefix(tenant_id: str) -> str:
+    """What every one of a tenant's partition keys starts with (tenant ids have no "#")."""
+    return f"{tenant_id}{_SEPARATOR}"
+
+
+def tenant_of_shard(tenant_shard_: str) -> str:
+    return tenant_shard_.rsplit(_SEPARATOR, 1)[0]
 
 
 # -- send ledger and marketing reservations ------------------------------------------------
@@ -178,6 +208,11 @@ def consent_entry_id(subject: str, at_iso: str, channel: str, unique: str) -> st
 
 def consent_history_prefix(customer_id: str) -> str:
     return f"{customer_id}{_SEPARATOR}"
+
+
+def consent_subject_of(entry_id: str) -> str:
+    """Whose statement a consent entry id records (consent_entry_id's first part)."""
+    return entry_id.split(_SEPARATOR, 1)[0]
 
 
 # -- webhook deliveries and executions -------------------------------------------------------

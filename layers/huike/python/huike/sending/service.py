@@ -102,7 +102,7 @@ def send(request: SendRequest) -> SendOutcome:
     existing = sends.send_record(tenant_id, request.send_key)
     if existing is not None and existing.status in FINAL_STATUSES:
         return SendOutcome(Outcome.DUPLICATE, reason=f"already {existing.status}", channel=existing.channel)
-    record = SendRecord(
+    record = SendRecord.key(
         tenant_id,
         request.send_key,
         flow=request.flow,
@@ -304,7 +304,7 @@ def _deliver(request: SendRequest, route: policy.Route, body: str, subject: str,
 def record_exit(tenant: TenantConfig, flow: str, subject_id: str, step: str, why: str) -> None:
     """A flow that stops before sending still leaves its decision on the ledger (skipped: exited)."""
     purpose = tenant.flows.of(flow).purpose if flow in FLOW_NAMES else Purpose.TRANSACTIONAL
-    record = SendRecord(
+    record = SendRecord.key(
         tenant.tenant_id,
         keys.send_key(flow, subject_id, step),
         flow=flow,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -14,10 +14,39 @@ from typing import Any, TypeVar
 from pynamodb.models import Model
 
 from huike.config.env import environment
+from huike.core import keys
 from huike.core.caches import container_state, process_cache
 
 MODELS: list[type[Model]] = []
 M = TypeVar("M", bound=Model)
+S = TypeVar("S", bound="TenantSharded")
+
+
+class TenantSharded:
+    """A model whose partition key is one of its tenant's shards (keys.tenant_shard, attribute
+    `tenant_shard`): the item's subject (`shard_subject` of its sort key) picks the shard, so a
+    point read or write computes its key, and a tenant's writes spread over keys.TENANT_SHARDS
+    partition keys. Tenant-wide listings merge the shards (merged_page)."""
+
+    tenant_shard: Any
+
+    @staticmethod
+    def shard_subject(sort_key: str) -> str:
+        return sort_key
+
+    @property
+    def tenant_id(self) -> str:
+        return keys.tenant_of_shard(str(self.tenant_shard))
+
+    @classmethod
+    def key(cls: type[S], tenant_id: str, sort_key: str, **attributes: Any) -> S:
+        """The item of this tenant and sort key (attributes set locally; nothing is read)."""
+        return cls(keys.tenant_shard(tenant_id, cls.shard_subject(sort_key)), sort_key, **attributes)  # type: ignore[call-arg]
+
+    @classmethod
+    def key_tuple(cls, tenant_id: str, sort_key: str) -> tuple[str, str]:
+        """(hash key, range key) for BatchGetItem."""
+        return keys.tenant_shard(tenant_id, cls.shard_subject(sort_key)), sort_key
 
 
 class BoundTable(type):
@@ -137,6 +166,82 @@ def get_or_none(
         return None
 
 
+def get_sharded(model: type[M], tenant_id: str, sort_key: str, consistent_read: bool = False) -> M | None:
+    """GetItem of a TenantSharded model by tenant and sort key; None when there is no such item."""
+    hash_key, range_key = model.key_tuple(tenant_id, sort_key)  # type: ignore[attr-defined]
+    return get_or_none(model, hash_key, range_key, consistent_read=consistent_read)
+
+
+def merged_page(
+    source: Any,
+    partitions: Sequence[str],
+    *,
+    limit: int,
+    order: Callable[[Any], Any],
+    start: Callable[[str], dict[str, Any] | None],
+    range_condition: Any = None,
+    filter_condition: Any = None,
+    scan_index_forward: bool = True,
+) -> tuple[list[Any], Any]:
+    """Up to `limit` items of several partitions (a tenant's shards), merged in `order` (the
+    order each partition's Query returns, descending when `scan_index_forward` is False), after
+    the position each partition's `start` key gives; and the last item when more follow (None
+    at the end).
+
+    The partitions are merged lazily: each is read in pages of its share of the page plus two
+    (limit 50 over 16 shards: 6), and a partition is read again only when the merge has taken
+    all it read. So a full page costs one Query per shard and a few more, O(limit + shards)
+    items, whatever the tenant's size."""
+    import heapq
+    import itertools
+
+    page_size = -(-limit // len(partitions)) + 2
+    streams = [
+        source.query(
+            partition,
+            range_condition,
+            filter_condition,
+            scan_index_forward=scan_index_forward,
+            last_evaluated_key=start(partition),
+            page_size=page_size,
+        )
+        for partition in partitions
+    ]
+    merged = heapq.merge(*streams, key=order, reverse=not scan_index_forward)
+    taken = list(itertools.islice(merged, limit + 1))
+    page = taken[:limit]
+    return page, (page[-1] if len(taken) > limit else None)
+
+
+def sharded_page(
+    model: type[M],
+    tenant_id: str,
+    range_name: str,
+    *,
+    limit: int,
+    after: str | None,
+    range_condition: Any = None,
+    filter_condition: Any = None,
+) -> tuple[list[M], str | None]:
+    """A tenant's items of a TenantSharded model in sort-key order after the sort key `after`,
+    `limit` at a time, and the sort key to continue after (None at the end): merged_page over
+    the tenant's shards."""
+
+    def start(partition: str) -> dict[str, Any] | None:
+        return {"tenant_shard": {"S": partition}, range_name: {"S": after}} if after else None
+
+    page, last = merged_page(
+        model,
+        keys.tenant_shards(tenant_id),
+        limit=limit,
+        order=lambda item: str(getattr(item, range_name)),
+        start=start,
+        range_condition=range_condition,
+        filter_condition=filter_condition,
+    )
+    return page, (str(getattr(last, range_name)) if last is not None else None)
+
+
 def query_page(
     model: type[M],
     hash_key: str,
@@ -147,19 +252,20 @@ def query_page(
     range_condition: Any = None,
     filter_condition: Any = None,
     index: Any = None,
-    table_keys: Mapping[str, str] | None = None,
+    table_keys: Callable[[str], Mapping[str, str]] | None = None,
 ) -> tuple[list[M], str | None]:
     """Up to `limit` items of one partition in sort-key order after the sort key `after`, and the
     sort key to continue after (None at the end). A filter is applied by DynamoDB to the key range,
     read in pages of `limit` until one is full. With `index`, the partition is the index's and
-    `table_keys` holds the table's key values a start key of that index also needs."""
+    `table_keys` gives the table's key values a start key of that index also needs, from the
+    index's sort key."""
     hash_name, range_name = key_names
     source: Any = index if index is not None else model
 
     def start(key: str | None) -> dict[str, Any] | None:
         if not key:
             return None
-        extra = {name: {"S": value} for name, value in (table_keys or {}).items()}
+        extra = {name: {"S": value} for name, value in (table_keys(key) if table_keys else {}).items()}
         return {**extra, hash_name: {"S": hash_key}, range_name: {"S": key}}
 
     items: list[M] = []

@@ -1,7 +1,8 @@
 """Carts (checkouts).
 
 Access patterns:
-  get / merge by (tenant_id, cart_id)     GetItem / UpdateItem  PK tenant_id, SK cart_id
+  get / merge by (tenant_id, cart_id)     GetItem / UpdateItem  PK tenant_shard (keys.tenant_shard of
+                                          the cart id), SK cart_id
 
 A cart expires from the table (DynamoDB TTL on `expires_at`) CART_RETENTION after its last update.
 """
@@ -15,17 +16,17 @@ from pynamodb.attributes import JSONAttribute, TTLAttribute, UnicodeAttribute, U
 from pynamodb.models import Model
 
 from huike.core.events import CartData
-from huike.store.base import BoundTable, Change, get_or_none, register, utc
+from huike.store.base import BoundTable, Change, TenantSharded, get_sharded, register, utc
 
 CART_RETENTION = timedelta(days=60)
 
 
 @register
-class Cart(Model):
+class Cart(TenantSharded, Model):
     class Meta(metaclass=BoundTable):
         table_setting = "carts_table"
 
-    tenant_id = UnicodeAttribute(hash_key=True)
+    tenant_shard = UnicodeAttribute(hash_key=True)
     cart_id = UnicodeAttribute(range_key=True)
     customer_id = UnicodeAttribute(null=True)
     updated_at = UTCDateTimeAttribute()
@@ -60,8 +61,8 @@ def cart_change(tenant_id: str, data: CartData, customer_id: str | None) -> Chan
         actions.append(Cart.completed_at.set(utc(data.completed_at)))
     if data.line_items:
         actions.append(Cart.line_items.set([item.model_dump(exclude_none=True) for item in data.line_items]))
-    return Change(Cart(tenant_id, data.cart_id), actions)
+    return Change(Cart.key(tenant_id, data.cart_id), actions)
 
 
 def get_cart(tenant_id: str, cart_id: str) -> Cart | None:
-    return get_or_none(Cart, tenant_id, cart_id)
+    return get_sharded(Cart, tenant_id, cart_id)

@@ -2,8 +2,9 @@
 
 Access patterns:
   ConsentEntry  append                               PutItem / in the customer's TransactWriteItems
-                a customer's history                 Query PK tenant_id, SK begins_with "<customer_id>#"
-                (SK entry_id = "<customer or address-...>#<at>#<channel>#<unique>", keys.consent_entry_id)
+                a customer's history                 Query PK tenant_shard, SK begins_with "<customer_id>#"
+                (SK entry_id = "<customer or address-...>#<at>#<channel>#<unique>", keys.consent_entry_id;
+                PK keys.tenant_shard of the subject, so one subject's history is one partition)
   Suppression   get by (tenant_id, address)          GetItem  PK tenant_id, SK address
                 candidate addresses, with their erased
                 pseudonyms                           BatchGetItem (one call per send decision)
@@ -30,15 +31,19 @@ from pynamodb.models import Model
 from huike.core import clock, keys
 from huike.core.enums import Purpose, SuppressionReason
 from huike.core.events import ConsentData
-from huike.store.base import BoundTable, get_or_none, query_page, register, utc
+from huike.store.base import BoundTable, TenantSharded, get_or_none, query_page, register, utc
 
 
 @register
-class ConsentEntry(Model):
+class ConsentEntry(TenantSharded, Model):
     class Meta(metaclass=BoundTable):
         table_setting = "consent_ledger_table"
 
-    tenant_id = UnicodeAttribute(hash_key=True)
+    @staticmethod
+    def shard_subject(sort_key: str) -> str:
+        return keys.consent_subject_of(sort_key)
+
+    tenant_shard = UnicodeAttribute(hash_key=True)
     entry_id = UnicodeAttribute(range_key=True)
     customer_id = UnicodeAttribute(null=True)
     address = UnicodeAttribute(null=True)
@@ -75,7 +80,7 @@ def consent_entries(
     for consent in consents:
         at = utc(consent.at) if consent.at else now
         entries.append(
-            ConsentEntry(
+            ConsentEntry.key(
                 tenant_id,
                 # A statement is never overwritten, even by another in the same second.
                 keys.consent_entry_id(subject, clock.to_iso(at), consent.channel, uuid.uuid4().hex[:12]),
@@ -105,7 +110,10 @@ def record_consents(
 
 def consent_history(tenant_id: str, customer_id: str) -> list[ConsentEntry]:
     return list(
-        ConsentEntry.query(tenant_id, ConsentEntry.entry_id.startswith(keys.consent_history_prefix(customer_id)))
+        ConsentEntry.query(
+            keys.tenant_shard(tenant_id, customer_id),
+            ConsentEntry.entry_id.startswith(keys.consent_history_prefix(customer_id)),
+        )
     )
 
 
@@ -154,7 +162,8 @@ def delete_history(tenant_id: str, subjects: Iterable[str]) -> int:
         entry
         for subject in sorted(set(subjects))
         for entry in ConsentEntry.query(
-            tenant_id, ConsentEntry.entry_id.startswith(keys.consent_history_prefix(subject))
+            keys.tenant_shard(tenant_id, subject),
+            ConsentEntry.entry_id.startswith(keys.consent_history_prefix(subject)),
         )
     ]
     with ConsentEntry.batch_write() as batch:

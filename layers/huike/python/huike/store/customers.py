@@ -1,12 +1,15 @@
 """Customers: profile, contacts, current consent, order stats, marketing sends and reservations.
 
 Access patterns:
-  get / update by (tenant_id, customer_id)     GetItem / UpdateItem  PK tenant_id, SK customer_id
-  the customer known by a phone number         Query GSI phone-index (PK phone, SK tenant_id), keys only
-  the customer known by an email address       Query GSI email-index (PK email, SK tenant_id), keys only
-  a tenant's customers in id order (seller API) Query PK tenant_id, SK > cursor, Limit
-  ... by last order, in a date range (seller API) Query GSI last_order-index (PK tenant_id, SK
-                                                last_order_at), newest first; sparse (ordered only)
+  get / update by (tenant_id, customer_id)     GetItem / UpdateItem  PK tenant_shard (keys.tenant_shard
+                                                of the customer id), SK customer_id
+  the customer known by a phone number         Query GSI phone-index (PK phone, SK tenant_shard
+                                                begins_with "<tenant>#"), keys only
+  the customer known by an email address       Query GSI email-index (PK email, SK tenant_shard ...), keys only
+  a tenant's customers in id order (seller API) Query each of the 16 shards, SK > cursor, merged
+  ... by last order, in a date range (seller API) Query GSI last_order-index (PK tenant_shard, SK
+                                                last_order_at) on each shard, newest first, merged;
+                                                sparse (ordered only)
   ... with a manual tag or marketing consent     a filter on either query (reads the range, pages)
   a segment's customers, in id order            Query GSI segment-index (PK "<tenant>#<segment>#<shard>",
                                                 SK customer_id, keys only) on each of 8 shards, merged;
@@ -46,9 +49,12 @@ from huike.core.events import ConsentData
 from huike.store.base import (
     BoundTable,
     Change,
+    TenantSharded,
     get_or_none,
-    query_page,
+    get_sharded,
+    merged_page,
     register,
+    sharded_page,
     transaction_connection,
     update_existing,
     utc,
@@ -64,7 +70,7 @@ class PhoneIndex(GlobalSecondaryIndex["Customer"]):
         projection = KeysOnlyProjection()
 
     phone = UnicodeAttribute(hash_key=True)
-    tenant_id = UnicodeAttribute(range_key=True)
+    tenant_shard = UnicodeAttribute(range_key=True)
 
 
 class EmailIndex(GlobalSecondaryIndex["Customer"]):
@@ -73,7 +79,7 @@ class EmailIndex(GlobalSecondaryIndex["Customer"]):
         projection = KeysOnlyProjection()
 
     email = UnicodeAttribute(hash_key=True)
-    tenant_id = UnicodeAttribute(range_key=True)
+    tenant_shard = UnicodeAttribute(range_key=True)
 
 
 class LastOrderIndex(GlobalSecondaryIndex["Customer"]):
@@ -81,7 +87,7 @@ class LastOrderIndex(GlobalSecondaryIndex["Customer"]):
         index_name = "last_order-index"
         projection = AllProjection()
 
-    tenant_id = UnicodeAttribute(hash_key=True)
+    tenant_shard = UnicodeAttribute(hash_key=True)
     last_order_at = UTCDateTimeAttribute(range_key=True)
 
 
@@ -100,11 +106,11 @@ class PendingSend(MapAttribute[str, Any]):
 
 
 @register
-class Customer(Model):
+class Customer(TenantSharded, Model):
     class Meta(metaclass=BoundTable):
         table_setting = "customers_table"
 
-    tenant_id = UnicodeAttribute(hash_key=True)
+    tenant_shard = UnicodeAttribute(hash_key=True)  # keys.tenant_shard(tenant, customer id)
     customer_id = UnicodeAttribute(range_key=True)
     identities = UnicodeSetAttribute(null=True)
     first_name = UnicodeAttribute(null=True)
@@ -204,7 +210,7 @@ def customer_from_stream_image(image: dict[str, Any] | None) -> Customer | None:
 
 
 def get_customer(tenant_id: str, customer_id: str) -> Customer | None:
-    return get_or_none(Customer, tenant_id, customer_id)
+    return get_sharded(Customer, tenant_id, customer_id)
 
 
 SELLER_EDITABLE = ("first_name", "last_name", "locale", "timezone", "birthday", "tags", "industry_tags")
@@ -221,7 +227,7 @@ def update_profile_fields(tenant_id: str, customer_id: str, fields: Mapping[str,
         if name in attributes
     ]
     actions.append(Customer.updated_at.set(clock.now()))
-    return update_existing(Customer(tenant_id, customer_id), actions)
+    return update_existing(Customer.key(tenant_id, customer_id), actions)
 
 
 def change_tags(tenant_id: str, customer_id: str, add: set[str], remove: set[str]) -> bool:
@@ -231,14 +237,14 @@ def change_tags(tenant_id: str, customer_id: str, add: set[str], remove: set[str
 
     steps = [Customer.tags.add(add) if add else None, Customer.tags.delete(remove - add) if remove - add else None]
     for step in [s for s in steps if s is not None]:
-        if not update_existing(Customer(tenant_id, customer_id), [step, Customer.updated_at.set(clock.now())]):
+        if not update_existing(Customer.key(tenant_id, customer_id), [step, Customer.updated_at.set(clock.now())]):
             return False
     return True
 
 
 def delete_customer(tenant_id: str, customer_id: str) -> int:
     """Delete the profile (erasure); 1 when there was one."""
-    Customer(tenant_id, customer_id).delete()
+    Customer.key(tenant_id, customer_id).delete()
     return 1
 
 
@@ -278,10 +284,9 @@ def customer_filter(tag: str | None = None, consent_channel: str | None = None, 
 def customers_page(
     tenant_id: str, *, limit: int, after: str | None, filter_condition: Any = None
 ) -> tuple[list[Customer], str | None]:
-    """The tenant's customers in id order (the seller API's list), `limit` at a time."""
-    return query_page(
-        Customer, tenant_id, ("tenant_id", "customer_id"), limit=limit, after=after, filter_condition=filter_condition
-    )
+    """The tenant's customers in id order (the seller API's list), `limit` at a time (merged
+    from the tenant's shards: a page may hold fewer than `limit`)."""
+    return sharded_page(Customer, tenant_id, "customer_id", limit=limit, after=after, filter_condition=filter_condition)
 
 
 def customers_by_last_order(
@@ -306,41 +311,38 @@ def customers_by_last_order(
     else:
         range_condition = None
 
-    def start(position: tuple[datetime, str] | None) -> dict[str, Any] | None:
-        if position is None:
+    def start(partition: str) -> dict[str, Any] | None:
+        if after is None:
             return None
-        moment, customer_id = position
+        moment, customer_id = after
         return {
-            "tenant_id": {"S": tenant_id},
+            "tenant_shard": {"S": partition},
             "customer_id": {"S": customer_id},
             "last_order_at": {"S": attribute.serialize(moment)},
         }
 
-    def query(position: tuple[datetime, str] | None, page_size: int) -> Any:
-        return Customer.last_order_index.query(
-            tenant_id,
-            range_condition,
-            filter_condition,
-            scan_index_forward=False,
-            last_evaluated_key=start(position),
-            page_size=page_size,
-        )
-
-    items: list[Customer] = []
-    for item in query(after, limit):
-        items.append(item)
-        if len(items) == limit:
-            break
-    if len(items) < limit:
-        return items, None
-    last = (items[-1].last_order_at, items[-1].customer_id)
-    return items, last if next(iter(query(last, 1)), None) is not None else None
+    # Newest first; equal times by customer id, descending (the index's order of the table key).
+    page, last = merged_page(
+        Customer.last_order_index,
+        keys.tenant_shards(tenant_id),
+        limit=limit,
+        order=lambda item: (item.last_order_at, str(item.customer_id)),
+        start=start,
+        range_condition=range_condition,
+        filter_condition=filter_condition,
+        scan_index_forward=False,
+    )
+    return page, ((last.last_order_at, str(last.customer_id)) if last is not None else None)
 
 
 def customers_by_id(tenant_id: str, customer_ids: list[str]) -> dict[str, Customer]:
     """The customers that exist among these ids (BatchGetItem, 100 keys a call)."""
     wanted = list(dict.fromkeys(customer_ids))
-    return {str(c.customer_id): c for c in Customer.batch_get([(tenant_id, cid) for cid in wanted])} if wanted else {}
+    return (
+        {str(c.customer_id): c for c in Customer.batch_get([Customer.key_tuple(tenant_id, cid) for cid in wanted])}
+        if wanted
+        else {}
+    )
 
 
 def import_actions(
@@ -373,7 +375,7 @@ def set_segment(customer: Customer, rfm: str, segment: str) -> bool:
     )
     key = keys.segment_key(str(customer.tenant_id), segment, shard_of(str(customer.customer_id)) % SEGMENT_SHARDS)
     return update_existing(
-        Customer(customer.tenant_id, customer.customer_id),
+        Customer.key(customer.tenant_id, str(customer.customer_id)),
         [Customer.rfm.set(rfm), Customer.segment.set(segment), Customer.segment_key.set(key)],
         unchanged,
     )
@@ -382,34 +384,36 @@ def set_segment(customer: Customer, rfm: str, segment: str) -> bool:
 def customers_in_segment(
     tenant_id: str, segment: str, *, limit: int, after: str | None
 ) -> tuple[list[Customer], str | None]:
-    """A segment's customers in id order, `limit` at a time: one Query per shard of the
-    segment-index (keys only), merged, then one BatchGetItem of the page."""
-    heads: list[str] = []
-    more = False
-    for shard in range(SEGMENT_SHARDS):
-        condition = Customer.customer_id > after if after else None
-        found = [
-            str(item.customer_id)
-            for item in Customer.segment_index.query(
-                keys.segment_key(tenant_id, segment, shard), condition, limit=limit + 1, page_size=limit + 1
-            )
-        ]
-        more = more or len(found) > limit
-        heads += found[:limit]
-    page = sorted(heads)[:limit]
-    more = more or len(heads) > len(page)
-    found_items = customers_by_id(tenant_id, page)
-    items = [found_items[cid] for cid in page if cid in found_items]
-    return items, (page[-1] if more and page else None)
+    """A segment's customers in id order, `limit` at a time: the segment-index's shards (keys
+    only) merged, then one BatchGetItem of the page."""
+
+    def start(partition: str) -> dict[str, Any] | None:
+        if after is None:
+            return None
+        shard, _ = Customer.key_tuple(tenant_id, after)
+        return {"segment_key": {"S": partition}, "tenant_shard": {"S": shard}, "customer_id": {"S": after}}
+
+    heads, last = merged_page(
+        Customer.segment_index,
+        [keys.segment_key(tenant_id, segment, shard) for shard in range(SEGMENT_SHARDS)],
+        limit=limit,
+        order=lambda item: str(item.customer_id),
+        start=start,
+    )
+    page = [str(item.customer_id) for item in heads]
+    found = customers_by_id(tenant_id, page)
+    return [found[cid] for cid in page if cid in found], (str(last.customer_id) if last is not None else None)
 
 
 def customer_id_by_phone(tenant_id: str, phone: str) -> str | None:
-    known = next(iter(Customer.phone_index.query(phone, Customer.tenant_id == tenant_id, limit=1)), None)
+    mine = Customer.tenant_shard.startswith(keys.tenant_shard_prefix(tenant_id))
+    known = next(iter(Customer.phone_index.query(phone, mine, limit=1)), None)
     return str(known.customer_id) if known is not None else None
 
 
 def customer_id_by_email(tenant_id: str, email: str) -> str | None:
-    known = next(iter(Customer.email_index.query(email, Customer.tenant_id == tenant_id, limit=1)), None)
+    mine = Customer.tenant_shard.startswith(keys.tenant_shard_prefix(tenant_id))
+    known = next(iter(Customer.email_index.query(email, mine, limit=1)), None)
     return str(known.customer_id) if known is not None else None
 
 
@@ -460,7 +464,7 @@ def write_delivery_of_profile(planned: ProfileChange) -> Customer:
     if planned.after is not None:
         return planned.after
     key: Customer = planned.change.item  # type: ignore[assignment]
-    stored = get_or_none(Customer, key.tenant_id, key.customer_id, consistent_read=True)
+    stored = get_or_none(Customer, key.tenant_shard, key.customer_id, consistent_read=True)
     assert stored is not None
     return stored
 
@@ -513,13 +517,13 @@ def profile_change(
     actions += [Customer.created_at.set(Customer.created_at | now), Customer.identities.add(set(profile.identities))]
     if reservation is not None:
         actions.append(_reservation_action(*reservation))
-    change = Change(Customer(tenant_id, customer_id), actions)
+    change = Change(Customer.key(tenant_id, customer_id), actions)
     if not consents:
         return ProfileChange(change, [], None)
     address = profile.phone or profile.email
     entries = consent_entries(tenant_id, customer_id, address, consents, source)
     # A transaction returns no item: the customer as read just before, with this write applied.
-    after = known or Customer(tenant_id, customer_id, created_at=now)
+    after = known or Customer.key(tenant_id, customer_id, created_at=now)
     for attribute, value in values:
         setattr(after, attribute.attr_name, value)
     if replaces_phone or after.phone is None:
@@ -590,7 +594,7 @@ def record_paid_order(
         amount = 0.0
     placed = utc(placed)
     for _ in range(3):
-        known = get_or_none(Customer, tenant_id, customer_id, consistent_read=True)
+        known = get_sharded(Customer, tenant_id, customer_id, consistent_read=True)
         if known is None:
             return None
         previous = known.last_order_at
@@ -598,12 +602,12 @@ def record_paid_order(
         try:
             with TransactWrite(connection=transaction_connection()) as transaction:
                 transaction.update(
-                    Order(tenant_id, order_id),
+                    Order.key(tenant_id, order_id),
                     actions=[Order.stats_counted_at.set(clock.now())],
                     condition=Order.stats_counted_at.does_not_exist(),
                 )
                 transaction.update(
-                    Customer(tenant_id, customer_id),
+                    Customer.key(tenant_id, customer_id),
                     actions=[
                         Customer.order_count.add(1),
                         Customer.total_spent.add(amount),
@@ -631,7 +635,7 @@ def record_paid_order(
         break
     else:
         raise RuntimeError("the customer kept changing while its order was counted; the stream retries")
-    return get_or_none(Customer, tenant_id, customer_id)
+    return get_sharded(Customer, tenant_id, customer_id)
 
 
 # -- marketing reservations and sends (caps and priority) --------------------------------------
@@ -645,7 +649,7 @@ def _reservation_action(key: str, due: datetime) -> Any:
 
 def reserve_marketing(tenant_id: str, customer_id: str, key: str, due: datetime) -> None:
     """Note a scheduled marketing send, so a lower-priority flow can yield to it under caps."""
-    Customer(tenant_id, customer_id).update(actions=[_reservation_action(key, due)])
+    Customer.key(tenant_id, customer_id).update(actions=[_reservation_action(key, due)])
 
 
 def note_marketing_send(customer: Customer, channel: str, flow: str, key: str, at: datetime) -> None:

@@ -60,11 +60,11 @@ def write_delivery(
         written.customer = profile.after
         if written.customer is None and read_customer:
             key: Customer = profile.change.item  # type: ignore[assignment]
-            written.customer = get_or_none(Customer, key.tenant_id, key.customer_id, consistent_read=True)
+            written.customer = get_or_none(Customer, key.tenant_shard, key.customer_id, consistent_read=True)
     if order is not None:
         order_key: Order = order.item  # type: ignore[assignment]
-        written.order = get_or_none(Order, order_key.tenant_id, order_key.order_id, consistent_read=True)
+        written.order = get_or_none(Order, order_key.tenant_shard, order_key.order_id, consistent_read=True)
     if cart is not None:
         cart_key: Cart = cart.item  # type: ignore[assignment]
-        written.cart = get_or_none(Cart, cart_key.tenant_id, cart_key.cart_id, consistent_read=True)
+        written.cart = get_or_none(Cart, cart_key.tenant_shard, cart_key.cart_id, consistent_read=True)
     return written

@@ -1,7 +1,8 @@
 """Orders.
 
 Access patterns:
-  get / merge an event by (tenant_id, order_id)   GetItem / UpdateItem  PK tenant_id, SK order_id
+  get / merge an event by (tenant_id, order_id)   GetItem / UpdateItem  PK tenant_shard (keys.tenant_shard
+                                                  of the order id), SK order_id
   changes                                         stream NEW_AND_OLD_IMAGES -> the lifecycle function,
                                                   which acts once on each status transition
   counted in its customer's stats, once           TransactWriteItems with the customer (customers.py)
@@ -32,7 +33,7 @@ from pynamodb.models import Model
 from huike.core import clock, keys
 from huike.core.enums import OrderStatus
 from huike.core.events import Event
-from huike.store.base import BoundTable, Change, get_or_none, register, utc
+from huike.store.base import BoundTable, Change, TenantSharded, get_sharded, register, utc
 
 
 @dataclass(frozen=True)
@@ -62,11 +63,11 @@ class CustomerOrdersIndex(GlobalSecondaryIndex["Order"]):
 
 
 @register
-class Order(Model):
+class Order(TenantSharded, Model):
     class Meta(metaclass=BoundTable):
         table_setting = "orders_table"
 
-    tenant_id = UnicodeAttribute(hash_key=True)
+    tenant_shard = UnicodeAttribute(hash_key=True)
     order_id = UnicodeAttribute(range_key=True)
     platform = UnicodeAttribute(null=True)
     name = UnicodeAttribute(null=True)
@@ -131,7 +132,7 @@ class Order(Model):
 
 
 def get_order(tenant_id: str, order_id: str) -> Order | None:
-    return get_or_none(Order, tenant_id, order_id)
+    return get_sharded(Order, tenant_id, order_id)
 
 
 def orders_of(tenant_id: str, customer_id: str) -> list[Order]:
@@ -142,7 +143,11 @@ def orders_of(tenant_id: str, customer_id: str) -> list[Order]:
 def orders_by_id(tenant_id: str, order_ids: list[str]) -> dict[str, Order]:
     """The orders that exist among these ids (BatchGetItem, 100 keys a call)."""
     wanted = list(dict.fromkeys(order_ids))
-    return {str(o.order_id): o for o in Order.batch_get([(tenant_id, oid) for oid in wanted])} if wanted else {}
+    return (
+        {str(o.order_id): o for o in Order.batch_get([Order.key_tuple(tenant_id, oid) for oid in wanted])}
+        if wanted
+        else {}
+    )
 
 
 def import_actions(import_id: str) -> list[Any]:
@@ -221,7 +226,7 @@ def order_change(
     for attribute, moment in timestamps:
         if moment is not None:
             actions.append(attribute.set(attribute | utc(moment)))
-    return Change(Order(tenant_id, data.order_id), actions)
+    return Change(Order.key(tenant_id, data.order_id), actions)
 
 
 def _contact_actions(contact: Contact) -> list[Any]:

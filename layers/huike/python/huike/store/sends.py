@@ -1,14 +1,16 @@
 """The send ledger: one record per business key, every decision with its reason.
 
 Access patterns:
-  get / claim by (tenant_id, send_key)     GetItem / conditional PutItem  PK tenant_id, SK send_key
-                                           send_key = keys.send_key(flow, subject, step)
-  one flow's records for one subject       Query PK tenant_id, SK begins_with keys.send_key_prefix
+  get / claim by (tenant_id, send_key)     GetItem / conditional PutItem  PK tenant_shard, SK send_key
+                                           send_key = keys.send_key(flow, subject, step); PK
+                                           keys.tenant_shard of the subject
+  one flow's records for one subject       Query PK tenant_shard, SK begins_with keys.send_key_prefix
   by provider message id                   Query GSI message_id-index (bounces, the local outbox)
   a customer's records (send log, erasure)  Query GSI customer-index (PK customer_key =
                                            "<tenant>#<customer>", SK send_key)
-  the send log (seller API), in key order   Query PK tenant_id [, SK begins_with <flow>#], filters on
-                                           status / customer / channel, ExclusiveStartKey = cursor
+  the send log (seller API), in key order   Query each of the 16 shards [, SK begins_with <flow>#],
+                                           merged; filters on status / subject / channel / time,
+                                           ExclusiveStartKey = cursor
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from pynamodb.models import Model
 
 from huike.core import keys
 from huike.core.enums import REDECIDABLE_STATUSES, SendStatus
-from huike.store.base import BoundTable, get_or_none, query_page, register
+from huike.store.base import BoundTable, TenantSharded, get_sharded, query_page, register, sharded_page
 
 
 class MessageIdIndex(GlobalSecondaryIndex["SendRecord"]):
@@ -42,11 +44,15 @@ class CustomerSendsIndex(GlobalSecondaryIndex["SendRecord"]):
 
 
 @register
-class SendRecord(Model):
+class SendRecord(TenantSharded, Model):
     class Meta(metaclass=BoundTable):
         table_setting = "send_ledger_table"
 
-    tenant_id = UnicodeAttribute(hash_key=True)
+    @staticmethod
+    def shard_subject(sort_key: str) -> str:
+        return keys.subject_of(sort_key)
+
+    tenant_shard = UnicodeAttribute(hash_key=True)
     send_key = UnicodeAttribute(range_key=True)
     flow = UnicodeAttribute()
     purpose = UnicodeAttribute()
@@ -68,7 +74,7 @@ class SendRecord(Model):
 
 
 def send_record(tenant_id: str, send_key: str) -> SendRecord | None:
-    return get_or_none(SendRecord, tenant_id, send_key)
+    return get_sharded(SendRecord, tenant_id, send_key)
 
 
 def claim_send(record: SendRecord) -> bool:
@@ -114,7 +120,8 @@ def sends_by_message_id(message_id: str) -> list[SendRecord]:
 
 def sends_for(tenant_id: str, key_prefix: str) -> list[SendRecord]:
     """Ledger records whose business key starts with a prefix (one flow for one subject)."""
-    return list(SendRecord.query(tenant_id, SendRecord.send_key.startswith(key_prefix)))
+    partition = keys.tenant_shard(tenant_id, keys.subject_of(key_prefix))
+    return list(SendRecord.query(partition, SendRecord.send_key.startswith(key_prefix)))
 
 
 def ledger_page(
@@ -158,12 +165,12 @@ def ledger_page(
             range_condition=range_condition,
             filter_condition=filter_condition,
             index=SendRecord.customer_index,
-            table_keys={"tenant_id": tenant_id},
+            table_keys=lambda send_key: {"tenant_shard": SendRecord.key_tuple(tenant_id, send_key)[0]},
         )
-    return query_page(
+    return sharded_page(
         SendRecord,
         tenant_id,
-        ("tenant_id", "send_key"),
+        "send_key",
         limit=limit,
         after=after,
         range_condition=range_condition,
