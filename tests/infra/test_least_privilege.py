@@ -125,6 +125,8 @@ def a_seller_reads_and_changes_settings_and_flows_and_reads_the_send_log(runtime
     statement = {"channel": "email", "granted": True, "source": "phone call"}
     assert seller.post("/customers/buyer-1/consent", statement, "lp-3").status == 201
     assert seller.patch("/customers/buyer-1", {"birthday": "1990-06-01", "tags": ["vip"]}).status == 200
+    runtime.wait_quiescent()  # the customers stream lists buyer-1 under the tag
+    assert [c["customer_id"] for c in seller.get("/customers", tag="vip").json()["items"]] == ["buyer-1"]
     assert seller.post("/customers/buyer-1/erase", {}, "lp-4").status == 200
 
 

@@ -181,6 +181,7 @@ def test_thresholds_from_the_maintained_distributions_match_a_walk_over_every_cu
             birthday=None,
             tags=None,
             industry_tags=None,
+            auto_tags=None,
             segment=None,
             has_marketing_consent=lambda channel: False,
         )
@@ -195,3 +196,49 @@ def test_thresholds_from_the_maintained_distributions_match_a_walk_over_every_cu
     for counted, exact in zip(from_counters.monetary, walked.monetary, strict=True):
         assert exact <= counted <= exact * 1.13  # within one money bucket (about 12%)
     assert counting.rfm_thresholds({}, NOW) is None
+
+
+def test_line_items_get_their_category_from_the_sellers_rules():
+    from huike.config.tenant import TenantSettings
+
+    settings = TenantSettings.model_validate(
+        {
+            "product_categories": [
+                {"category": "Tea", "sku_prefix": "TEA-"},
+                {"category": "Green tea", "sku_prefix": "TEA-GRN-"},
+                {"category": "Gifts", "product_ids": ["632910392"]},
+            ]
+        }
+    )
+    assert settings.category_of(None, "TEA-GRN-100") == "green tea"  # the longest prefix wins
+    assert settings.category_of(None, "TEA-BLK-1") == "tea"
+    assert settings.category_of("632910392", "TEA-BLK-1") == "gifts"  # a listed product first
+    assert settings.category_of("1", "COF-1") is None
+    with pytest.raises(ValueError, match="sku_prefix or product_ids"):
+        TenantSettings.model_validate({"product_categories": [{"category": "tea"}]})
+
+
+def test_category_names_are_kept_short_and_free_of_key_separators():
+    assert tags.category_name("  Dog Food: Dry#1 ") == "dog food- dry-1"
+    assert tags.category_name("   ") is None and tags.category_name(None) is None
+    assert len(tags.category_name("x" * 100) or "") == 40
+
+
+def test_a_categorys_replenishment_interval_needs_enough_repeat_purchases():
+    rows = rhythm.replenishment({"tea": {28: 5, 30: 6, 35: 1}, "cups": {90: 3}})
+    assert rows[0] == {"category": "tea", "intervals": 12, "median_days": 30.0, "reason": None}
+    assert rows[1]["category"] == "cups" and rows[1]["median_days"] is None
+    assert "10 repeat purchases" in str(rows[1]["reason"])
+
+
+def test_the_automatic_tags_reference_points_come_from_the_maintained_distributions():
+    from huike.customers import counting
+    from huike.customers.rfm import Thresholds
+
+    counters = {f"aov:{counting.money_bucket(float(aov))}": 1 for aov in range(10, 110, 10)}  # AOVs 10..100
+    thresholds = Thresholds(as_of=NOW, recency_days=(1, 2, 3, 4), frequency=(1, 1, 2, 4), monetary=(10, 20, 40, 90))
+    facts = counting.store_facts(counters, thresholds, 21.0)
+    assert 80 <= (facts.high_aov or 0) <= 80 * 1.13  # the 80th percentile, within a bucket's width
+    assert (facts.frequent_orders, facts.big_spend, facts.median_interval_days) == (4, 90, 21.0)
+    document = counting.thresholds_document(thresholds, facts)
+    assert counting.store_facts_from_document(document) == facts

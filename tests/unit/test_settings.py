@@ -27,6 +27,7 @@ TABLES = {
     "USAGE_TABLE": "usage",
     "INSIGHTS_TABLE": "insights",
     "IDENTITIES_TABLE": "identities",
+    "TAG_MEMBERS_TABLE": "tag-members",
     "IMPORTS_TABLE": "imports",
     "IMPORTS_BUCKET": "huike-imports",
 }

@@ -41,6 +41,7 @@ def test_line_items_are_mapped_with_images_and_without_blank_values():
     assert event_for(woo_order()).order.line_items == [
         LineItem(
             product_id="93",
+            sku="CUP-500",
             title="保温杯 500ml",
             quantity=2,
             price="144.5",

@@ -24,6 +24,7 @@ STACK_OUTPUTS = {
     "UsageTableName": "USAGE_TABLE",
     "InsightsTableName": "INSIGHTS_TABLE",
     "IdentitiesTableName": "IDENTITIES_TABLE",
+    "TagMembersTableName": "TAG_MEMBERS_TABLE",
     "ImportsTableName": "IMPORTS_TABLE",
     "ImportsBucketName": "IMPORTS_BUCKET",
 }

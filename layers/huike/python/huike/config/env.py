@@ -45,6 +45,7 @@ class Environment(BaseModel):
     usage_table: str = Field(alias="USAGE_TABLE", min_length=1)
     insights_table: str = Field(alias="INSIGHTS_TABLE", min_length=1)
     identities_table: str = Field(alias="IDENTITIES_TABLE", min_length=1)
+    tag_members_table: str = Field(alias="TAG_MEMBERS_TABLE", min_length=1)
     imports_table: str = Field(alias="IMPORTS_TABLE", min_length=1)
     imports_bucket: str = Field(alias="IMPORTS_BUCKET", min_length=1)
     idempotency_table: str | None = Field(alias="IDEMPOTENCY_TABLE", default=None)

@@ -67,6 +67,24 @@ class Links(_Settings):
     review_url: HttpUrl | None = None
 
 
+CategoryName = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[^\x00-\x1f:#]+$")]
+
+
+class CategoryRule(_Settings):
+    """A product category for line items whose product id is one of `product_ids` or whose SKU
+    starts with `sku_prefix` (platform webhooks carry no category)."""
+
+    category: CategoryName
+    sku_prefix: str | None = Field(default=None, min_length=1, max_length=64)
+    product_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(default_factory=list, max_length=500)
+
+    @model_validator(mode="after")
+    def _matches_something(self) -> CategoryRule:
+        if not self.sku_prefix and not self.product_ids:
+            raise ValueError("a category rule needs sku_prefix or product_ids")
+        return self
+
+
 class TenantSettings(_Settings):
     timezone: str = Field(default="UTC", description="IANA zone, the last resort for quiet hours")
     country: str = Field(default="US", pattern=r"^[A-Z]{2}$", description="ISO 3166 alpha-2, for phone parsing")
@@ -79,6 +97,11 @@ class TenantSettings(_Settings):
     )
     links: Links = Field(default_factory=Links)
     postal_address: str | None = Field(default=None, max_length=500)
+    product_categories: list[CategoryRule] = Field(
+        default_factory=list,
+        max_length=100,
+        description="How line items get a category (per-category buyer tags, replenishment intervals)",
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -93,6 +116,19 @@ class TenantSettings(_Settings):
         if missing:
             raise ValueError(f"opt_out_texts needs a text for {', '.join(missing)}")
         return self
+
+    def category_of(self, product_id: str | None, sku: str | None) -> str | None:
+        """The category a line item belongs to by these rules: a listed product id first, then
+        the longest matching SKU prefix."""
+        for rule in self.product_categories:
+            if product_id and product_id in rule.product_ids:
+                return rule.category.strip().lower()
+        prefixes = [
+            rule for rule in self.product_categories if rule.sku_prefix and sku and sku.startswith(rule.sku_prefix)
+        ]
+        if prefixes:
+            return max(prefixes, key=lambda rule: len(rule.sku_prefix or "")).category.strip().lower()
+        return None
 
     def opt_out_text(self, locale: str) -> str:
         texts: dict[str, str] = {str(key): value for key, value in self.opt_out_texts.items()}

@@ -89,6 +89,8 @@ class CustomerData(BaseModel):
 
 class LineItem(BaseModel):
     product_id: Id | None = None
+    sku: Id | None = None
+    category: Name | None = Field(default=None, description="The product's category, when the source knows it")
     title: Name | None = None
     quantity: int = Field(default=1, ge=0, le=100_000)
     price: Amount | None = None

@@ -145,6 +145,12 @@ def segment_key(tenant_id: str, segment: str, shard: int) -> str:
     return f"{tenant_id}{_SEPARATOR}{segment}{_SEPARATOR}{shard}"
 
 
+def tag_member_key(tenant_id: str, tag: str, shard: int) -> str:
+    """One shard of a tag's members (the tag members table): manual tags as the seller wrote
+    them, industry tags "industry:<industry>:<tag>", automatic tags "auto:<name>"."""
+    return f"{tenant_id}{_SEPARATOR}{tag}{_SEPARATOR}{shard}"
+
+
 def seen_key(tenant_id: str, event_id: str) -> str:
     """The marker that a stream event was applied to a tenant's counters."""
     return f"{tenant_id}{_SEPARATOR}seen{_SEPARATOR}{event_id}"

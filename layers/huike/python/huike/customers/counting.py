@@ -5,11 +5,13 @@ that the seller's summaries cost O(1) reads whatever the number of customers."""
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import asdict
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from huike.core.enums import Channel
 from huike.customers.completeness import WEIGHTS, Completeness, completeness
+from huike.customers.tags import AUTO_PREFIX, OrderFacts, StoreFacts, automatic_tags, category_tags
 
 CUSTOMERS = "n:customers"
 MAX_COUNTED_ORDERS = 50  # the frequency histogram's last bucket: 50 orders or more
@@ -53,10 +55,12 @@ def contribution(customer: Any | None) -> Counter[str]:
         counts["marketing:email"] += 1
     counts.update(f"tag:{tag}" for tag in customer.tags or ())
     counts.update(f"industry:{tag}" for tag in customer.industry_tags or ())
+    counts.update(f"{tag}" for tag in customer.auto_tags or ())  # "auto:..."
     orders = int(customer.order_count or 0)
     if orders > 0 and customer.last_order_at is not None:  # the RFM distributions, buyers only
         counts[f"f:{min(orders, MAX_COUNTED_ORDERS)}"] += 1
         counts[f"m:{money_bucket(float(customer.total_spent or 0))}"] += 1
+        counts[f"aov:{money_bucket(float(customer.total_spent or 0) / orders)}"] += 1
         counts[f"last:{customer.last_order_at.date().isoformat()}"] += 1
     if customer.segment:  # segment sizes and AOV (GET /v1/segments): sums of the members' stats
         counts[f"seg:{customer.segment}"] += 1
@@ -78,6 +82,7 @@ def summary(counters: dict[str, int]) -> dict[str, Any]:
     }
     tags = {name[4:]: n for name, n in counters.items() if name.startswith("tag:") and n > 0}
     industry = {name[9:]: n for name, n in counters.items() if name.startswith("industry:") and n > 0}
+    automatic = {name: n for name, n in counters.items() if name.startswith(AUTO_PREFIX) and n > 0}
     return {
         "completeness": {
             "customers": counters.get(CUSTOMERS, 0),
@@ -92,6 +97,7 @@ def summary(counters: dict[str, int]) -> dict[str, Any]:
         },
         "tags": dict(sorted(tags.items(), key=lambda item: (-item[1], item[0]))[:100]),
         "industry_tags": dict(sorted(industry.items(), key=lambda item: (-item[1], item[0]))[:100]),
+        "automatic_tags": dict(sorted(automatic.items(), key=lambda item: (-item[1], item[0]))[:100]),
     }
 
 
@@ -138,13 +144,39 @@ def _cuts(histogram: dict[float, int]) -> tuple[float, float, float, float]:
 THRESHOLDS_TTL = timedelta(hours=1)
 
 
-def thresholds_document(thresholds: Any) -> dict[str, Any]:
-    return {
+def thresholds_document(thresholds: Any, store: StoreFacts | None = None) -> dict[str, Any]:
+    document: dict[str, Any] = {
         "as_of": thresholds.as_of.isoformat(),
         "recency_days": list(thresholds.recency_days),
         "frequency": list(thresholds.frequency),
         "monetary": list(thresholds.monetary),
     }
+    if store is not None:
+        document["store"] = asdict(store)
+    return document
+
+
+def store_facts(counters: dict[str, int], thresholds: Any, median_interval_days: float | None) -> StoreFacts:
+    """The automatic tags' reference points: a high AOV is the buyers' 80th percentile (from the
+    AOV histogram, a bucket's upper edge), a frequent buyer and a big spender are above the top
+    F and M cuts, and the store's median interval between orders."""
+    aov = {money_of_bucket(int(name[4:]) + 1): n for name, n in counters.items() if name.startswith("aov:") and n > 0}
+    return StoreFacts(
+        high_aov=_cuts(aov)[3] if aov else None,
+        frequent_orders=thresholds.frequency[3],
+        big_spend=thresholds.monetary[3],
+        median_interval_days=median_interval_days,
+    )
+
+
+def store_facts_from_document(document: dict[str, Any] | None) -> StoreFacts:
+    facts = (document or {}).get("store") or {}
+    return StoreFacts(
+        high_aov=facts.get("high_aov"),
+        frequent_orders=facts.get("frequent_orders"),
+        big_spend=facts.get("big_spend"),
+        median_interval_days=facts.get("median_interval_days"),
+    )
 
 
 def thresholds_from_document(document: dict[str, Any]) -> Any:
@@ -163,7 +195,8 @@ def distributions_digest(counters: dict[str, int]) -> str:
     dates): equal fingerprints give equal cut-off dates and cuts, whatever day it is."""
     import hashlib
 
-    parts = sorted(f"{name}={n}" for name, n in counters.items() if name[:2] in ("f:", "m:") or name[:5] == "last:")
+    distributions = ("f:", "m:", "last:", "aov:")
+    parts = sorted(f"{name}={n}" for name, n in counters.items() if name.startswith(distributions))
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
@@ -184,10 +217,24 @@ def publish_thresholds(tenant_id: str, only_if_changed: bool = False) -> Any:
             return None
     thresholds = rfm_thresholds(counted, clock.now())
     if thresholds is not None:
-        publish(tenant_id, {**thresholds_document(thresholds), "digest": digest})
-        container_cache = _thresholds_cache()
-        container_cache[tenant_id] = (clock.now() + THRESHOLDS_TTL, thresholds)
+        facts = store_facts(counted, thresholds, _median_interval(tenant_id))
+        publish(tenant_id, {**thresholds_document(thresholds, facts), "digest": digest})
+        _thresholds_cache()[tenant_id] = (clock.now() + THRESHOLDS_TTL, (thresholds, facts))
     return thresholds
+
+
+def _median_interval(tenant_id: str) -> float | None:
+    """The store's median days between orders: measured once there are enough repeat orders,
+    else what the seller set for win-back."""
+    from huike.customers.rhythm import rhythm_of
+    from huike.store.insights import rhythm_histogram
+    from huike.store.tenants import get_tenant
+
+    measured = rhythm_of(rhythm_histogram(tenant_id))["median_days"]
+    if measured is not None:
+        return float(measured)  # type: ignore[arg-type]
+    configured = get_tenant(tenant_id).flows.win_back.store_median_interval_days
+    return float(configured) if configured is not None else None
 
 
 def _thresholds_cache() -> dict[str, Any]:
@@ -197,9 +244,9 @@ def _thresholds_cache() -> dict[str, Any]:
     return cache
 
 
-def current_thresholds(tenant_id: str, cached: bool = True) -> Any:
-    """The tenant's published RFM thresholds (`cached`: read at most hourly per container);
-    before the first refresh, computed from its counters."""
+def current_scoring(tenant_id: str, cached: bool = True) -> tuple[Any, StoreFacts]:
+    """The tenant's published RFM thresholds and automatic tags' reference points (`cached`:
+    read at most hourly per container); before the first refresh, computed from its counters."""
     from huike.core import clock
     from huike.store.insights import counters, published_thresholds
 
@@ -207,11 +254,21 @@ def current_thresholds(tenant_id: str, cached: bool = True) -> Any:
     now = clock.now()
     held = cache.get(tenant_id)
     if cached and held is not None and held[0] > now:
-        return held[1]
+        return held[1]  # type: ignore[no-any-return]
     document = published_thresholds(tenant_id)
-    thresholds = thresholds_from_document(document) if document else rfm_thresholds(counters(tenant_id, "counts"), now)
-    cache[tenant_id] = (now + THRESHOLDS_TTL, thresholds)
-    return thresholds
+    if document:
+        scoring = (thresholds_from_document(document), store_facts_from_document(document))
+    else:
+        counted = counters(tenant_id, "counts")
+        thresholds = rfm_thresholds(counted, now)
+        facts = store_facts(counted, thresholds, None) if thresholds is not None else StoreFacts(None, None, None, None)
+        scoring = (thresholds, facts)
+    cache[tenant_id] = (now + THRESHOLDS_TTL, scoring)
+    return scoring
+
+
+def current_thresholds(tenant_id: str, cached: bool = True) -> Any:
+    return current_scoring(tenant_id, cached)[0]
 
 
 def scored(customer: Any, thresholds: Any) -> tuple[str, str] | None:
@@ -224,15 +281,36 @@ def scored(customer: Any, thresholds: Any) -> tuple[str, str] | None:
     return f"{scores.recency}{scores.frequency}{scores.monetary}", scores.segment.value
 
 
-def keep_segment_current(customer: Any, thresholds: Any) -> bool:
-    """Store the customer's scores and segment when they differ from the stored ones; True when
-    written. (The write's stream record then moves the segment counters.)"""
-    from huike.store.customers import set_segment
+def tags_now(customer: Any, facts: StoreFacts, now: datetime) -> frozenset[str]:
+    """The customer's automatic tags today: consumption tags from their order stats against the
+    store's reference points, and one per category they bought."""
+    consumption = automatic_tags(
+        OrderFacts(
+            order_count=int(customer.order_count or 0),
+            total_spent=float(customer.total_spent or 0),
+            first_order_at=customer.first_order_at,
+            last_order_at=customer.last_order_at,
+            mean_interval_days=customer.mean_order_interval_days,
+        ),
+        facts,
+        now,
+    )
+    return consumption | category_tags(set(customer.category_last or {}))
 
-    now = scored(customer, thresholds)
-    if now is None or (customer.rfm, customer.segment) == now:
+
+def keep_scores_current(customer: Any, thresholds: Any, facts: StoreFacts) -> bool:
+    """Store the customer's scores, segment and automatic tags when they differ from the stored
+    ones; True when written. (The write's stream record then moves the segment and tag counters
+    and the tag listings.)"""
+    from huike.core import clock
+    from huike.store.customers import set_scores
+
+    scores = scored(customer, thresholds)
+    tags = tags_now(customer, facts, clock.now())
+    unchanged_scores = scores is None or (customer.rfm, customer.segment) == scores
+    if unchanged_scores and tags == frozenset(customer.auto_tags or ()):
         return False
-    return set_segment(customer, *now)
+    return set_scores(customer, scores, tags)
 
 
 def segments_summary(counters: dict[str, int]) -> list[dict[str, Any]]:
@@ -268,11 +346,23 @@ def on_customer_change(event_id: str, old_image: dict[str, Any] | None, new_imag
     moved = change(before, after)
     if moved:
         add_to_counters(either.tenant_id, either.customer_id, event_id, moved)
+    had, has = listed_tags(before), listed_tags(after)
+    if had != has:
+        from huike.store.tag_members import follow_tags
+
+        follow_tags(either.tenant_id, str(either.customer_id), has - had, had - has)
     if after is not None and _stats_changed(before, after):
         # Read each time (one GetItem per counted order): a refresh published by another
         # function applies to the next order at once.
-        keep_segment_current(after, current_thresholds(after.tenant_id, cached=False))
+        keep_scores_current(after, *current_scoring(after.tenant_id, cached=False))
     return len(moved)
+
+
+def listed_tags(customer: Any | None) -> frozenset[str]:
+    """Every tag a customer is listed under: the seller's own, industry and automatic tags."""
+    if customer is None:
+        return frozenset()
+    return frozenset(customer.tags or ()).union(customer.industry_tags or (), customer.auto_tags or ())
 
 
 def _stats_changed(before: Any | None, after: Any) -> bool:

@@ -8,6 +8,8 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 
 MIN_INTERVALS = 20  # fewer repeat intervals than this: not enough data to recommend anything
+MIN_CATEGORY_INTERVALS = 10  # a category's replenishment interval needs this many repeat purchases
+MAX_CATEGORIES_SHOWN = 50
 BUCKETS: tuple[tuple[str, float, float], ...] = (
     ("0-7", 0, 7),
     ("8-14", 7, 14),
@@ -68,6 +70,25 @@ def rhythm_of(histogram: Mapping[int, int]) -> dict[str, object]:
         "recommendation": {"every_days": days, "cadence": name},
         "reason": None,
     }
+
+
+def replenishment(histograms: Mapping[str, Mapping[int, int]]) -> list[dict[str, object]]:
+    """Per category: how many repeat purchases of it were counted and, once there are enough,
+    the median days between them (when its buyers come back for more), most bought first."""
+    rows: list[dict[str, object]] = []
+    for category, histogram in histograms.items():
+        count = sum(histogram.values())
+        enough = count >= MIN_CATEGORY_INTERVALS
+        rows.append(
+            {
+                "category": category,
+                "intervals": count,
+                "median_days": _percentile(histogram, count, 0.5) if enough else None,
+                "reason": None if enough else f"needs at least {MIN_CATEGORY_INTERVALS} repeat purchases",
+            }
+        )
+    rows.sort(key=lambda row: (-int(row["intervals"]), str(row["category"])))  # type: ignore[call-overload]
+    return rows[:MAX_CATEGORIES_SHOWN]
 
 
 def _percentile(histogram: Mapping[int, int], count: int, q: float) -> float:

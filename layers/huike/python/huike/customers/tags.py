@@ -123,6 +123,15 @@ def automatic_tags(customer: OrderFacts, store: StoreFacts, now: datetime) -> fr
     return frozenset(AUTO_PREFIX + tag for tag in tags)
 
 
+def category_name(raw: str | None) -> str | None:
+    """A category as Huike keeps it: trimmed, lower-case, at most 40 characters, without the
+    separators keys and counter names use."""
+    if not raw:
+        return None
+    name = raw.strip().lower().replace(":", "-").replace("#", "-")[:40].strip()
+    return name or None
+
+
 def category_tags(categories: set[str]) -> frozenset[str]:
     """One `auto:buys:<category>` per category the customer bought (from line items)."""
     return frozenset(f"{AUTO_PREFIX}buys:{category.strip().lower()}" for category in categories if category.strip())

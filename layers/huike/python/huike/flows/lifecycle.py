@@ -51,7 +51,9 @@ def on_order_change(old_image: dict[str, Any] | None, new_image: dict[str, Any] 
         # about an order of last year, and win-back waits for the customer's next real order).
         if "paid" in happened and new.customer_id:
             placed = new.placed_at or new.paid_at or clock.now()
-            customer_store.record_paid_order(tenant.tenant_id, new.customer_id, new.order_id, new.total_price, placed)
+            customer_store.record_paid_order(
+                tenant.tenant_id, new.customer_id, new.order_id, new.total_price, placed, categories_of(tenant, new)
+            )
             return ["customer stats (imported order)"]
         return []
     done: list[str] = []
@@ -62,7 +64,7 @@ def on_order_change(old_image: dict[str, Any] | None, new_image: dict[str, Any] 
             if new.customer_id:
                 placed = new.placed_at or new.paid_at or clock.now()
                 customer = customer_store.record_paid_order(
-                    tenant.tenant_id, new.customer_id, new.order_id, new.total_price, placed
+                    tenant.tenant_id, new.customer_id, new.order_id, new.total_price, placed, categories_of(tenant, new)
                 )
                 if customer is not None:
                     customers.start_win_back(tenant, customer)
@@ -82,3 +84,17 @@ def on_order_change(old_image: dict[str, Any] | None, new_image: dict[str, Any] 
             orders.notify(tenant, new, FlowName.REFUND_CARE)
             done.append("refund_care")
     return done
+
+
+def categories_of(tenant: Any, order: Any) -> frozenset[str]:
+    """The categories an order's line items belong to: the source's own category, else the
+    seller's rules (settings.product_categories)."""
+    from huike.customers.tags import category_name
+
+    found = set()
+    for item in order.line_items or []:
+        own = category_name(item.get("category"))
+        category = own or category_name(tenant.settings.category_of(item.get("product_id"), item.get("sku")))
+        if category:
+            found.add(category)
+    return frozenset(found)

@@ -4,11 +4,12 @@ history for that customer (append-only)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from huike.config.tenant import Locale
 from huike.core import clock
@@ -50,6 +51,8 @@ def list_customers(tenant_id: str, query: CustomerQuery, *, limit: int = 50, cur
         return Page(items=[_summary(found)] if keep else [])
     if query.segment:
         return _in_segment(tenant_id, query, limit, cursor)
+    if query.tag and query.sort == "id" and not (query.last_order_after or query.last_order_before):
+        return _with_tag(tenant_id, query, limit, cursor)
     condition = store.customer_filter(query.tag, query.consent, query.reach)
     by_last_order = query.sort == "last_order" or query.last_order_after or query.last_order_before
     if by_last_order:
@@ -79,8 +82,7 @@ SEGMENT_PAGES_PER_CALL = 10
 
 
 def _in_segment(tenant_id: str, query: CustomerQuery, limit: int, cursor: str | None) -> Page:
-    """A segment's customers in id order through its index (O(page)); other filters apply to
-    each page read (at most 10 pages a call, so a sparse match answers with a cursor to go on)."""
+    """A segment's customers in id order through its index (O(page))."""
     from huike.customers.rfm import Segment
     from huike.store import customers as store
 
@@ -88,11 +90,39 @@ def _in_segment(tenant_id: str, query: CustomerQuery, limit: int, cursor: str | 
         raise BadRequest(f"segment must be one of {', '.join(s.value for s in Segment)}")
     if query.sort != "id" or query.last_order_after or query.last_order_before:
         raise BadRequest("a segment is listed in id order; last_order filters do not apply to it")
+
+    def page_of(after: str | None, size: int) -> tuple[list[Any], str | None]:
+        return store.customers_in_segment(tenant_id, str(query.segment), limit=size, after=after)
+
+    return _through_index(page_of, query, limit, cursor)
+
+
+def _with_tag(tenant_id: str, query: CustomerQuery, limit: int, cursor: str | None) -> Page:
+    """A tag's customers in id order through the tag members table (O(page))."""
+    from huike.store import customers as store
+    from huike.store.tag_members import members_page
+
+    def page_of(after: str | None, size: int) -> tuple[list[Any], str | None]:
+        ids, last = members_page(tenant_id, str(query.tag), limit=size, after=after)
+        found = store.customers_by_id(tenant_id, ids)
+        return [found[customer_id] for customer_id in ids if customer_id in found], last
+
+    return _through_index(page_of, query, limit, cursor)
+
+
+IndexPage = Callable[[str | None, int], tuple[list[Any], str | None]]  # (after, size) -> (customers, last)
+
+
+def _through_index(page_of: IndexPage, query: CustomerQuery, limit: int, cursor: str | None) -> Page:
+    """Pages of an index's customers, each checked against the query as stored now (an index
+    follows the customer through a stream, so it may lag a write by moments); the other
+    filters apply to each page read (at most 10 pages a call, so a sparse match answers with a
+    cursor to go on)."""
     after = decode_cursor(cursor, "customer_id") if cursor else None
     items: list[dict[str, Any]] = []
     for _ in range(SEGMENT_PAGES_PER_CALL):
-        page, after = store.customers_in_segment(tenant_id, str(query.segment), limit=limit - len(items), after=after)
-        items += [_summary(c) for c in page if c.segment == query.segment and _matches(c, query)]
+        page, after = page_of(after, limit - len(items))
+        items += [_summary(c) for c in page if _matches(c, query)]
         if after is None or len(items) >= limit:
             break
     return Page(items=items, next_cursor=encode_cursor({"customer_id": after}) if after else None)
@@ -122,7 +152,8 @@ def _matches(customer: Any, query: CustomerQuery) -> bool:
     """The other filters, applied to the one customer a contact or platform id found."""
     last = customer.last_order_at
     return (
-        (not query.tag or query.tag in (customer.tags or set()) | (customer.industry_tags or set()))
+        (not query.tag or query.tag in counting.listed_tags(customer))
+        and (not query.segment or customer.segment == query.segment)
         and (not query.consent or customer.has_marketing_consent(query.consent))
         and (not query.reach or counting.completeness_of(customer).reach == query.reach)
         and (not query.last_order_after or (last is not None and last >= query.last_order_after))
@@ -166,7 +197,8 @@ def customer_detail(tenant_id: str, customer_id: str) -> dict[str, Any]:
         "pending_marketing": [entry.key for entry in customer.marketing_pending or []],
         "completeness": counting.completeness_of(customer).as_dict(),
         "rfm": _stored_rfm(customer),
-        "automatic_tags": sorted(automatic_tags_of(customer, tenant)),
+        # As stored (what ?tag= lists and the counts count): on each order and nightly.
+        "automatic_tags": sorted(customer.auto_tags or []),
         # From a platform's customer export: its own totals, kept apart from Huike's order stats.
         "platform_stats": (
             {"order_count": int(customer.platform_order_count or 0), "total_spent": customer.platform_total_spent}
@@ -186,23 +218,15 @@ def _stored_rfm(customer: Any) -> dict[str, Any] | None:
     return {"r": r, "f": f, "m": m, "segment": customer.segment}
 
 
-def automatic_tags_of(customer: Any, tenant: Any) -> frozenset[str]:
-    """Consumption tags from the customer's order stats; the store's reference points are what
-    the tenant has today (its median interval), until its nightly refresh computes them."""
-    from huike.customers.tags import OrderFacts, StoreFacts, automatic_tags
+def _not_automatic(tag: str) -> str:
+    from huike.customers.tags import AUTO_PREFIX
 
-    facts = OrderFacts(
-        order_count=int(customer.order_count or 0),
-        total_spent=float(customer.total_spent or 0),
-        first_order_at=customer.first_order_at,
-        last_order_at=customer.last_order_at,
-        mean_interval_days=customer.mean_order_interval_days,
-    )
-    store = StoreFacts(None, None, None, tenant.flows.win_back.store_median_interval_days)
-    return automatic_tags(facts, store, clock.now())
+    if tag.startswith(AUTO_PREFIX):
+        raise ValueError(f"tags starting with {AUTO_PREFIX!r} are Huike's automatic tags; a seller's own tag cannot")
+    return tag
 
 
-Tag = Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[^\x00-\x1f]+$")]
+Tag = Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[^\x00-\x1f]+$"), AfterValidator(_not_automatic)]
 
 
 class CustomerPatch(BaseModel):

@@ -8,10 +8,15 @@ from typing import Any
 
 def insights(tenant_id: str) -> dict[str, Any]:
     from huike.customers.counting import summary
-    from huike.customers.rhythm import rhythm_of
-    from huike.store.insights import counters, rhythm_histogram
+    from huike.customers.rhythm import replenishment, rhythm_of
+    from huike.store.insights import counters, rhythm_histograms
 
-    return {"repurchase_rhythm": rhythm_of(rhythm_histogram(tenant_id)), **summary(counters(tenant_id, "counts"))}
+    store, categories = rhythm_histograms(tenant_id)
+    return {
+        "repurchase_rhythm": rhythm_of(store),
+        "replenishment": replenishment(categories),
+        **summary(counters(tenant_id, "counts")),
+    }
 
 
 def segments(tenant_id: str) -> dict[str, Any]:

@@ -17,6 +17,7 @@ def all_models() -> tuple[type, ...]:
         insights,
         orders,
         sends,
+        tag_members,
         tenants,
         usage,
     )

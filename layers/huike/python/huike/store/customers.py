@@ -158,6 +158,12 @@ class Customer(TenantSharded, Model):
     segment = UnicodeAttribute(null=True)
     segment_key = UnicodeAttribute(null=True)
     segment_index = SegmentIndex()
+    # Automatic tags as last computed ("auto:new", "auto:buys:tea"...), by the same writes as the
+    # segment; listed through the tag members table like the seller's own tags.
+    auto_tags = UnicodeSetAttribute(null=True)
+    # The last paid order per category bought: {category: ISO time} (per-category buyer tags and
+    # replenishment intervals); at most MAX_CATEGORIES, the oldest dropped.
+    category_last = JSONAttribute(null=True)
 
     def pending_sends(self) -> dict[str, datetime]:
         return {entry.key: clock.parse_iso(entry.due) for entry in self.marketing_pending or []}
@@ -263,7 +269,9 @@ def customer_filter(tag: str | None = None, consent_channel: str | None = None, 
             }[reach]
         )
     if tag:
-        conditions.append(Customer.tags.contains(tag) | Customer.industry_tags.contains(tag))
+        conditions.append(
+            Customer.tags.contains(tag) | Customer.industry_tags.contains(tag) | Customer.auto_tags.contains(tag)
+        )
     if consent_channel:
         # Current consent is one JSON string (json.dumps, as PynamoDB's JSONAttribute writes it),
         # matched as text through a plain path (the attribute would JSON-encode the operand). MMS
@@ -363,9 +371,10 @@ def import_actions(
 SEGMENT_SHARDS = 8
 
 
-def set_segment(customer: Customer, rfm: str, segment: str) -> bool:
-    """Store the customer's scores and segment, if the stats they came from are still the ones
-    stored (a concurrent order re-scores it anyway); False when they were not."""
+def set_scores(customer: Customer, scores: tuple[str, str] | None, auto_tags: frozenset[str]) -> bool:
+    """Store the customer's scores and segment (when given) and automatic tags, if the stats they
+    came from are still the ones stored (a concurrent order re-scores it anyway); False when
+    they were not."""
     from huike.store.insights import shard_of
 
     unchanged = (
@@ -373,12 +382,12 @@ def set_segment(customer: Customer, rfm: str, segment: str) -> bool:
         & (Customer.total_spent == customer.total_spent)
         & (Customer.last_order_at == customer.last_order_at)
     )
-    key = keys.segment_key(str(customer.tenant_id), segment, shard_of(str(customer.customer_id)) % SEGMENT_SHARDS)
-    return update_existing(
-        Customer.key(customer.tenant_id, str(customer.customer_id)),
-        [Customer.rfm.set(rfm), Customer.segment.set(segment), Customer.segment_key.set(key)],
-        unchanged,
-    )
+    actions: list[Any] = [Customer.auto_tags.set(set(auto_tags)) if auto_tags else Customer.auto_tags.remove()]
+    if scores is not None:
+        rfm, segment = scores
+        key = keys.segment_key(str(customer.tenant_id), segment, shard_of(str(customer.customer_id)) % SEGMENT_SHARDS)
+        actions += [Customer.rfm.set(rfm), Customer.segment.set(segment), Customer.segment_key.set(key)]
+    return update_existing(Customer.key(customer.tenant_id, str(customer.customer_id)), actions, unchanged)
 
 
 def customers_in_segment(
@@ -572,16 +581,25 @@ def set_consent(customer: Customer, consent: ConsentData, source: str) -> None:
 
 
 # -- order stats -----------------------------------------------------------------------------
+MAX_CATEGORIES = 30  # categories remembered per customer (the most recently bought)
+
+
 def record_paid_order(
-    tenant_id: str, customer_id: str, order_id: str, total_price: str | None, placed: datetime
+    tenant_id: str,
+    customer_id: str,
+    order_id: str,
+    total_price: str | None,
+    placed: datetime,
+    categories: frozenset[str] = frozenset(),
 ) -> Customer | None:
     """Add an order to its customer's stats exactly once: the stats update and a mark on the order
     commit together, and a retried stream record finds the mark and changes nothing. A repeat
     order also counts its interval since the customer's previous order in the tenant's rhythm
     (store.insights), in the same transaction; the customer is read first and the write is
     conditional on its last order being unchanged (a concurrent one retries). The last order never
-    moves back when an older order is paid late. Returns the customer after the update (None if
-    it does not exist)."""
+    moves back when an older order is paid late. Each category the order holds is remembered
+    with its date (`category_last`), and a category bought again counts its own interval.
+    Returns the customer after the update (None if it does not exist)."""
     from pynamodb.exceptions import TransactWriteError
     from pynamodb.transactions import TransactWrite
 
@@ -599,6 +617,22 @@ def record_paid_order(
             return None
         previous = known.last_order_at
         unchanged = Customer.last_order_at == previous if previous else Customer.last_order_at.does_not_exist()
+        bought = dict(known.category_last or {})
+        category_days = {
+            category: (placed - clock.parse_iso(bought[category])).total_seconds() / 86400
+            for category in categories
+            if category in bought and placed > clock.parse_iso(bought[category])
+        }
+        for category in categories:
+            if category not in bought or placed > clock.parse_iso(bought[category]):
+                bought[category] = clock.to_iso(placed)
+        bought = dict(sorted(bought.items(), key=lambda item: item[1], reverse=True)[:MAX_CATEGORIES])
+        rhythm = interval_update(
+            tenant_id,
+            customer_id,
+            (placed - previous).total_seconds() / 86400 if previous is not None and placed > previous else None,
+            category_days,
+        )
         try:
             with TransactWrite(connection=transaction_connection()) as transaction:
                 transaction.update(
@@ -617,13 +651,12 @@ def record_paid_order(
                             if previous is None or placed >= previous
                             else []
                         ),
+                        *([Customer.category_last.set(bought)] if categories else []),
                     ],
                     condition=unchanged,
                 )
-                if previous is not None and placed > previous:
-                    shard, actions = interval_update(
-                        tenant_id, customer_id, (placed - previous).total_seconds() / 86400
-                    )
+                if rhythm is not None:
+                    shard, actions = rhythm
                     transaction.update(shard, actions=actions)
         except TransactWriteError as exc:
             reasons = [reason.code if reason is not None else None for reason in exc.cancellation_reasons]

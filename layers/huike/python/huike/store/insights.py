@@ -31,6 +31,7 @@ from huike.store.base import BoundTable, register, transaction_connection
 SHARDS = 8
 MAX_DAY = 730  # longer intervals are counted as 730 ("two years or more")
 DAY_PREFIX = "d"
+CATEGORY_PREFIX = "c:"  # "c:<category>:<days>": one category's repeat intervals
 SEEN_FOR = timedelta(days=2)  # longer than a stream record's 24 h of retries
 
 
@@ -54,11 +55,20 @@ def _adds(moved: Mapping[str, int]) -> list[Any]:
     return [NumberAttribute(attr_name=name).add(amount) for name, amount in sorted(moved.items())]
 
 
-def interval_update(tenant_id: str, customer_id: str, days: float) -> tuple[InsightCounter, list[Any]]:
-    """The item and action that count one repeat interval (for the order-stats transaction)."""
-    day = min(MAX_DAY, max(0, int(days)))
-    item = InsightCounter(keys.counter_key(tenant_id, "rhythm", shard_of(customer_id)))
-    return item, _adds({f"{DAY_PREFIX}{day}": 1})
+def interval_update(
+    tenant_id: str, customer_id: str, days: float | None, category_days: Mapping[str, float]
+) -> tuple[InsightCounter, list[Any]] | None:
+    """The item and actions that count one repeat interval of the store (`days`) and of each
+    category bought again (for the order-stats transaction); None when there is none."""
+    moved = {f"{DAY_PREFIX}{_day(days)}": 1} if days is not None else {}
+    moved |= {f"{CATEGORY_PREFIX}{category}:{_day(interval)}": 1 for category, interval in category_days.items()}
+    if not moved:
+        return None
+    return InsightCounter(keys.counter_key(tenant_id, "rhythm", shard_of(customer_id))), _adds(moved)
+
+
+def _day(days: float) -> int:
+    return min(MAX_DAY, max(0, int(days)))
 
 
 def add_to_counters(tenant_id: str, customer_id: str, event_id: str, moved: Mapping[str, int]) -> bool:
@@ -101,11 +111,22 @@ def counters(tenant_id: str, kind: str) -> dict[str, int]:
 
 def rhythm_histogram(tenant_id: str) -> dict[int, int]:
     """{whole days between a customer's consecutive orders: how many repeat orders}."""
-    return {
-        int(name[1:]): count
-        for name, count in counters(tenant_id, "rhythm").items()
-        if name.startswith(DAY_PREFIX) and name[1:].isdigit()
-    }
+    return rhythm_histograms(tenant_id)[0]
+
+
+def rhythm_histograms(tenant_id: str) -> tuple[dict[int, int], dict[str, dict[int, int]]]:
+    """The store's rhythm histogram and each category's ({category: {days: how many}}), from
+    one read of the rhythm counters' shards."""
+    store: dict[int, int] = {}
+    categories: dict[str, dict[int, int]] = {}
+    for name, count in counters(tenant_id, "rhythm").items():
+        if name.startswith(DAY_PREFIX) and name[1:].isdigit():
+            store[int(name[1:])] = count
+        elif name.startswith(CATEGORY_PREFIX) and count > 0:
+            category, _, day = name[len(CATEGORY_PREFIX) :].rpartition(":")
+            if day.isdigit():
+                categories.setdefault(category, {})[int(day)] = count
+    return store, categories
 
 
 def publish_thresholds(tenant_id: str, document: Mapping[str, Any]) -> None:

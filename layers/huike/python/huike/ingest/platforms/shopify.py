@@ -86,6 +86,7 @@ class _Customer(BaseModel):
 
 class _LineItem(BaseModel):
     product_id: int | str | None = None
+    sku: str | None = None
     title: str | None = None
     quantity: int | None = None
     price: str | int | float | None = None
@@ -406,6 +407,7 @@ def _line_items(items: Sequence[_LineItem] | None) -> list[LineItem]:
     return [
         LineItem(
             product_id=str(item.product_id) if item.product_id is not None else None,
+            sku=item.sku or None,
             title=item.title,
             quantity=item.quantity if item.quantity is not None else 1,
             price=str(item.price) if item.price is not None else None,

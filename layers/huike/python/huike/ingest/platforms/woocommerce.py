@@ -60,6 +60,7 @@ class _Image(_Woo):
 
 class _LineItem(_Woo):
     product_id: int | str | None = None
+    sku: str | None = None
     name: str | None = None
     quantity: int | None = None
     price: str | int | float | None = None
@@ -166,6 +167,7 @@ def to_event(topic: str, delivery_id: str, payload: Any) -> Event | None:
             line_items=[
                 LineItem(
                     product_id=str(item.product_id) if item.product_id else None,
+                    sku=item.sku or None,
                     title=item.name,
                     quantity=item.quantity if item.quantity is not None else 1,
                     price=str(item.price) if item.price is not None else None,
