@@ -93,3 +93,20 @@ def test_categories_from_the_sellers_rules_give_buyer_tags_and_replenishment_int
     assert insights["replenishment"] == [{"category": "tea", "intervals": 10, "median_days": 28.0, "reason": None}]
     assert "auto:buys:cups" in seller.get("/customers/b3").json()["automatic_tags"]
     assert len(listed(seller, tag="auto:buys:tea")) == 10
+
+
+def test_an_imported_order_history_gets_its_categories_from_the_same_rules(runtime, tenant, seller):
+    from tests.integration.test_imports import import_file
+    from tests.support.import_files import shopify_orders_csv
+
+    assert seller.patch("/settings", {"product_categories": [{"category": "Tea", "sku_prefix": "TEA-"}]}).status == 200
+    order = {"Email": "cy@example.com", "Total": "9.00", "Lineitem name": "Sencha", "Lineitem quantity": "1"}
+    rows = [
+        {**order, "Name": "#1", "Id": "71", "Paid at": "2026-09-01 10:00:00 +0000", "Lineitem sku": "TEA-GRN-1"},
+        {**order, "Name": "#2", "Id": "72", "Paid at": "2026-10-01 10:00:00 +0000", "Lineitem sku": "CUP-1"},
+    ]
+    job = import_file(runtime, seller, shopify_orders_csv(rows), format="shopify_orders")
+    assert job["counts"]["created"] == 2
+    [cy] = seller.get("/customers", email="cy@example.com").json()["items"]
+    assert "auto:buys:tea" in seller.get(f"/customers/{cy['customer_id']}").json()["automatic_tags"]
+    assert listed(seller, tag="auto:buys:tea") == [cy["customer_id"]]

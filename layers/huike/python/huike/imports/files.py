@@ -885,6 +885,7 @@ _ORDER_LABELS = {
     "contact_email": "Email",
     "contact_phones": "phones",
     "product_id": "Lineitem sku",
+    "sku": "Lineitem sku",
     "title": "Lineitem name",
     "quantity": "Lineitem quantity",
     "price": "Lineitem price",
@@ -1092,8 +1093,8 @@ class _OrderReader:
             notes: list[str] = []
             if title := _name(raw["title"]):
                 kwargs["title"] = title
-            if raw["product_id"]:
-                kwargs["product_id"] = raw["product_id"]
+            if raw["product_id"]:  # Shopify's export names a line item by its SKU only
+                kwargs["product_id"] = kwargs["sku"] = raw["product_id"]
             if raw["quantity"]:
                 try:
                     kwargs["quantity"] = _count(raw["quantity"])
