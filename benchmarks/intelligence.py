@@ -226,10 +226,13 @@ class SegmentFigures:
     count_read_units: float
     page_calls: str
     page_read_units: float
+    tag_page_calls: str
+    tag_page_read_units: float
 
 
 def seed_scored_customers(runtime: LocalRuntime, tenant_id: str, customers: int) -> None:
-    """Buyers with stats and a stored segment, written directly (a tenth in each segment)."""
+    """Buyers with stats and a stored segment, written directly (a tenth in each segment); a
+    tenth also carry the tag "vip", with their tag members items."""
     import boto3
 
     from huike.core import keys
@@ -237,14 +240,15 @@ def seed_scored_customers(runtime: LocalRuntime, tenant_id: str, customers: int)
     from huike.store.insights import shard_of
 
     table = runtime.template.physical_name("CustomersTable")
+    members = runtime.template.physical_name("TagMembersTable")
     client = boto3.client("dynamodb", region_name=REGION)
     segments = list(Segment)
     for start in range(0, customers, 25):
-        requests = []
+        requests, memberships = [], []
         for n in range(start, min(start + 25, customers)):
             customer_id = f"seg-{n:06d}"
             segment = segments[n % len(segments)].value
-            item = {
+            item: dict[str, dict[str, Any]] = {
                 "tenant_shard": {"S": keys.tenant_shard(tenant_id, customer_id)},
                 "customer_id": {"S": customer_id},
                 "email": {"S": f"seg{n}@example.com"},
@@ -255,8 +259,14 @@ def seed_scored_customers(runtime: LocalRuntime, tenant_id: str, customers: int)
                 "segment": {"S": segment},
                 "segment_key": {"S": keys.segment_key(tenant_id, segment, shard_of(customer_id) % 8)},
             }
+            if n % 10 == 3:
+                item["tags"] = {"SS": ["vip"]}
+                member_key = keys.tag_member_key(tenant_id, "vip", keys.shard_number(customer_id, 8))
+                memberships.append(
+                    {"PutRequest": {"Item": {"member_key": {"S": member_key}, "customer_id": {"S": customer_id}}}}
+                )
             requests.append({"PutRequest": {"Item": item}})
-        client.batch_write_item(RequestItems={table: requests})
+        client.batch_write_item(RequestItems={table: requests, **({members: memberships} if memberships else {})})
 
 
 def measure_segments(runtime: LocalRuntime, tenant: TenantCredentials, recorder: Recorder) -> SegmentFigures:
@@ -270,6 +280,10 @@ def measure_segments(runtime: LocalRuntime, tenant: TenantCredentials, recorder:
         page = seller.get("/customers", segment="at_risk", limit=50).json()
     if len(page["items"]) != 50:
         raise RuntimeError(f"the segment page is short: {page}"[:800])
+    with recorder.window() as tag_paging:
+        tagged = seller.get("/customers", tag="vip", limit=50).json()
+    if len(tagged["items"]) != 50:
+        raise RuntimeError(f"the tag page is short: {tagged}"[:800])
 
     def described(calls: list[Call]) -> tuple[str, float]:
         ops = Counter(c.operation for c in calls if c.function == "SellerApiFunction" and c.service == "dynamodb")
@@ -284,7 +298,8 @@ def measure_segments(runtime: LocalRuntime, tenant: TenantCredentials, recorder:
 
     count_calls, count_units = described(counting.calls)
     page_calls, page_units = described(paging.calls)
-    return SegmentFigures(SEGMENT_TENANT, count_calls, count_units, page_calls, page_units)
+    tag_calls, tag_units = described(tag_paging.calls)
+    return SegmentFigures(SEGMENT_TENANT, count_calls, count_units, page_calls, page_units, tag_calls, tag_units)
 
 
 def print_figures(
@@ -321,3 +336,24 @@ def print_figures(
     print(f"   segments of a {segments.customers:,}-customer tenant (SellerApiFunction calls):")
     print(f"     GET /v1/segments (counts + AOV):   {segments.count_calls}; ~{segments.count_read_units:.1f} RRU")
     print(f"     a page of 50 in one segment:       {segments.page_calls}; ~{segments.page_read_units:.1f} RRU")
+    print(
+        f"     a page of 50 with one tag (a tenth): {segments.tag_page_calls}; ~{segments.tag_page_read_units:.1f} RRU"
+    )
+
+
+def main() -> None:
+    """Section (g) alone (`make bench-import`: the import at 100,000 rows end to end)."""
+    from benchmarks.__main__ import recorded
+    from tests.support.clock import DAYTIME_UTC
+
+    with recorded(DAYTIME_UTC) as (runtime, webhooks, recorder):
+        imported = measure_import(runtime, webhooks.tenant, recorder, IMPORT_ROWS)
+        peak = measure_peak(runtime, webhooks.tenant, recorder, PEAK_ORDERS)
+        refreshed = measure_refresh(runtime, recorder, imported.counts["created"] + peak.orders)
+    with recorded(DAYTIME_UTC) as (runtime, webhooks, recorder):
+        segments = measure_segments(runtime, webhooks.tenant, recorder)
+    print_figures(imported, peak, refreshed, segments)
+
+
+if __name__ == "__main__":
+    main()
