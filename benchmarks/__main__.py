@@ -9,28 +9,12 @@ made them (benchmarks/calls.py).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from benchmarks import cold_imports, cost, flows, intelligence, per_event, seller_api
-from benchmarks.calls import Recorder
-from benchmarks.deliveries import Webhooks
-from infra.local.runtime import LocalRuntime
+from benchmarks.sessions import recorded
 from infra.local.template import REGION
 from tests.support.clock import DAYTIME_UTC
-
-
-@contextmanager
-def recorded(start: Any) -> Iterator[tuple[LocalRuntime, Webhooks, Recorder]]:
-    """A fresh runtime with the demo tenant, its calls recorded; stopped afterwards."""
-    runtime = LocalRuntime(start=start).start()
-    os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"  # start() set the template's INFO; handlers load lazily
-    try:
-        with Recorder(runtime) as recorder:
-            yield runtime, Webhooks(runtime, runtime.seed_tenant()), recorder
-    finally:
-        runtime.stop()
 
 
 def stored_item(table: str, key: dict[str, Any]) -> dict[str, Any] | None:

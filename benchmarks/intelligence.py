@@ -355,7 +355,7 @@ def print_figures(
 
 def main() -> None:
     """Section (g) alone (`make bench-import`: the import at 100,000 rows end to end)."""
-    from benchmarks.__main__ import recorded
+    from benchmarks.sessions import recorded
     from tests.support.clock import DAYTIME_UTC
 
     with recorded(DAYTIME_UTC) as (runtime, webhooks, recorder):
