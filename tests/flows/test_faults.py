@@ -140,3 +140,46 @@ def test_a_send_every_channel_refuses_is_counted_for_the_failed_send_alarm(runti
     assert definition["Dimensions"] == [["service"]] and lines[0]["service"] == "huike"
     # SMS refused, then email (the fallback): the last refusal is the reason recorded.
     assert (lines[0]["channel"], lines[0]["reason"]) == ("email", "BadRequestException")
+
+
+def throttle_text_messages(runtime: Any, times: int) -> list[str]:
+    """SNS throttles the first `times` Publish calls, as when botocore's own retries ran out
+    (the error raised from before-send, so botocore does not retry it again here). Returns the
+    throttled calls (for the test to check that the fault fired)."""
+    from botocore.exceptions import ClientError
+
+    from huike.aws.clients import client
+
+    throttled: list[str] = []
+
+    def throttle(**_: Any) -> None:
+        if len(throttled) < times:
+            throttled.append("Publish")
+            error = {
+                "Error": {"Code": "Throttling", "Message": "Rate exceeded"},
+                "ResponseMetadata": {"HTTPStatusCode": 400},
+            }
+            raise ClientError(error, "Publish")  # type: ignore[arg-type]
+
+    for function in runtime.lambdas.functions:
+        runtime.lambdas.in_container(
+            function, lambda: client("sns").meta.events.register_first("before-send.sns.Publish", throttle)
+        )
+    return throttled
+
+
+def test_a_throttled_text_is_retried_on_the_same_channel_never_rerouted_to_email(runtime, shopify):
+    from huike.store.sends import SendRecord
+
+    assert shopify.post("orders/create", shopify_order(created_at=iso(DAYTIME_UTC))).status == 200
+    throttled = throttle_text_messages(runtime, times=2)
+
+    paid = shopify.post("orders/paid", shopify_order(created_at=iso(DAYTIME_UTC), financial_status="paid"))
+    assert paid.status == 200, paid.body
+    runtime.wait_quiescent()
+
+    assert throttled == ["Publish", "Publish"]  # the fault fired, twice
+    confirmations = [m for m in runtime.outbox() if m["flow"] == "payment_confirmation"]
+    assert [(m["channel"], m["to"]) for m in confirmations] == [("sms", BUYER_PHONE)]  # once, as a text
+    [record] = [r for r in every(SendRecord, "demo") if r.flow == "payment_confirmation"]
+    assert (record.status, record.channel) == ("sent", "sms")

@@ -231,6 +231,8 @@ def _dispatch(
 ) -> SendOutcome:
     from botocore.exceptions import ClientError
 
+    from huike.aws.errors import is_retryable
+
     opt_out = request.tenant.settings.opt_out_text(locale)
     unsubscribe = _unsubscribe_url(request)
     footer = templates.marketing_email_footer(locale, unsubscribe, request.tenant.settings.postal_address)
@@ -241,7 +243,15 @@ def _dispatch(
         try:
             message_id = _deliver(request, route, body, wording.subject, unsubscribe)
         except ClientError as exc:
-            last_error = exc  # fall back to the next channel (MMS -> SMS -> email)
+            if is_retryable(exc):
+                # A throttle or an outage is not this recipient refusing the channel: no fallback.
+                # The key stays retryable; the caller's retry (the task's Retry, the stream's)
+                # tries this channel again with backoff.
+                reason = f"retryable: {exc.response.get('Error', {}).get('Code', 'ClientError')}"
+                sends.mark_failed(record, reason)
+                metrics.count_failed_send(request.flow, route.channel, reason)
+                raise
+            last_error = exc  # a definite refusal: fall back to the next channel (MMS -> SMS -> email)
             continue
         except Exception as exc:  # a bug or bad data, not a refusal: record it, never leave "sending"
             reason = f"{type(exc).__name__}: {exc}"[:500]
