@@ -213,3 +213,10 @@ def test_every_function_has_an_errors_alarm_and_every_dead_letter_queue_is_watch
         f"{alarm['Namespace']}/{alarm['MetricName']}" for alarm in alarms
     }
     assert all(alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}] for alarm in alarms)
+
+
+def test_the_order_stream_is_read_in_parallel_within_each_shard():
+    resources = local_template().resources
+    [event] = resources["LifecycleFunction"]["Properties"]["Events"].values()
+    assert event["Type"] == "DynamoDB" and event["Properties"]["ParallelizationFactor"] == 10
+    assert event["Properties"]["BisectBatchOnFunctionError"] is True  # a bad record still isolates
