@@ -17,7 +17,6 @@ far below DynamoDB's 1,000 WCU per partition key.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
@@ -48,7 +47,7 @@ class InsightCounter(Model):
 
 
 def shard_of(customer_id: str) -> int:
-    return int(hashlib.sha256(customer_id.encode()).hexdigest()[:8], 16) % SHARDS
+    return keys.shard_number(customer_id, SHARDS)
 
 
 def _adds(moved: Mapping[str, int]) -> list[Any]:
