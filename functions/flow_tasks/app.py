@@ -1,4 +1,5 @@
-"""Step Functions task of the timed-flow state machine: one step of the flow the state names."""
+"""Step Functions tasks of the timed-flow state machine: one step of the flow the state names, or
+the record of a step whose retries ran out."""
 
 from __future__ import annotations
 
@@ -16,9 +17,12 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 
     require_environment(FlowTaskEnvironment)  # once per container: a missing name fails the cold start
     from huike.core.masking import mask_identifiers
-    from huike.flows.runner import run_step
+    from huike.flows.runner import record_failure, run_step
 
-    state = run_step(event["state"], event.get("state_machine_arn"))
+    if "failure" in event:  # the machine's Catch: the step's retries ran out
+        state = record_failure(event["state"], event["failure"])
+    else:
+        state = run_step(event["state"], event.get("state_machine_arn"))
     logged = {k: state.get(k) for k in ("flow", "step", "outcome", "last")}
     logger.info("flow step", extra={**logged, "subject_id": mask_identifiers(str(state.get("subject_id")))})
     return state

@@ -10,11 +10,12 @@ import json
 import os
 import sys
 import threading
+import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, TypeVar
 from urllib.parse import unquote
@@ -36,9 +37,12 @@ class LocalLambdaContext:
     aws_request_id: str = ""
     log_group_name: str = ""
     log_stream_name: str = "local"
+    timeout_seconds: int = 3
+    started: float = field(default_factory=time.monotonic)
 
     def get_remaining_time_in_millis(self) -> int:
-        return 15_000
+        """The function's Timeout from the template, less the time this invocation has run."""
+        return max(0, int((self.timeout_seconds - (time.monotonic() - self.started)) * 1000))
 
 
 class LambdaHost:
@@ -79,7 +83,9 @@ class LambdaHost:
 
     def invoke(self, logical_id: str, event: Any) -> Any:
         spec = self.functions[logical_id]
-        context = LocalLambdaContext(spec.name, spec.arn, aws_request_id=str(uuid.uuid4()))
+        context = LocalLambdaContext(
+            spec.name, spec.arn, aws_request_id=str(uuid.uuid4()), timeout_seconds=spec.timeout_seconds
+        )
         with self.container(logical_id):
             return self.handler(spec)(event, context)
 

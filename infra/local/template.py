@@ -57,6 +57,7 @@ class FunctionSpec:
     code_dir: Path
     handler: str
     environment: dict[str, str]
+    timeout_seconds: int = 3
 
 
 @dataclass(frozen=True)
@@ -243,6 +244,7 @@ class LocalTemplate:
                 code_dir=ROOT / props["CodeUri"],
                 handler=props.get("Handler", globals_.get("Handler", "app.handler")),
                 environment={k: str(self.resolve(v)) for k, v in env.items()},
+                timeout_seconds=int(props.get("Timeout", globals_.get("Timeout", 3))),
             )
         return specs
 

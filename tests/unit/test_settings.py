@@ -28,6 +28,7 @@ TABLES = {
     "INSIGHTS_TABLE": "insights",
     "IDENTITIES_TABLE": "identities",
     "TAG_MEMBERS_TABLE": "tag-members",
+    "AGENDA_TABLE": "agenda",
     "IMPORTS_TABLE": "imports",
     "IMPORTS_BUCKET": "huike-imports",
 }

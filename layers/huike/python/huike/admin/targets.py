@@ -25,6 +25,7 @@ STACK_OUTPUTS = {
     "InsightsTableName": "INSIGHTS_TABLE",
     "IdentitiesTableName": "IDENTITIES_TABLE",
     "TagMembersTableName": "TAG_MEMBERS_TABLE",
+    "AgendaTableName": "AGENDA_TABLE",
     "ImportsTableName": "IMPORTS_TABLE",
     "ImportsBucketName": "IMPORTS_BUCKET",
 }

@@ -47,6 +47,7 @@ class Environment(BaseModel):
     identities_table: str = Field(alias="IDENTITIES_TABLE", min_length=1)
     tag_members_table: str = Field(alias="TAG_MEMBERS_TABLE", min_length=1)
     imports_table: str = Field(alias="IMPORTS_TABLE", min_length=1)
+    agenda_table: str = Field(alias="AGENDA_TABLE", min_length=1)
     imports_bucket: str = Field(alias="IMPORTS_BUCKET", min_length=1)
     idempotency_table: str | None = Field(alias="IDEMPOTENCY_TABLE", default=None)
     timed_flow_state_machine_arn: str | None = Field(alias="TIMED_FLOW_STATE_MACHINE_ARN", default=None)
@@ -103,6 +104,12 @@ class SegmentRefreshEnvironment(Environment):
     """The nightly refresh queues each tenant's next chunk on its own queue."""
 
     segment_refresh_queue_url: str = Field(alias="SEGMENT_REFRESH_QUEUE_URL", min_length=1)
+
+
+class AgendaSweepEnvironment(Environment):
+    """The sweep starts kept wake-ups on the timed-flow machine."""
+
+    timed_flow_state_machine_arn: str = Field(alias="TIMED_FLOW_STATE_MACHINE_ARN", min_length=1)
 
 
 class SellerApiEnvironment(Environment):

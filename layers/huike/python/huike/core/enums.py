@@ -52,7 +52,7 @@ class Outcome(StrEnum):
     DUPLICATE = "duplicate"
     EXITED = "exited"
     NEXT = "next"  # a flow step that schedules its next touch
-    WAIT = "wait"  # the state machine waits until wake_at, then runs the step again
+    CONTINUED = "continued"  # the next wake-up is its own execution (or agenda entry): state "next"
     FAILED = "failed"
 
 

@@ -4,7 +4,11 @@
 - reservation key   "<flow>#<subject>": a scheduled marketing send noted on the customer.
 - subjects          an order id, a cart id, a customer id, "<customer>:<order>" (win-back),
                     "<customer>:<product>" (browse abandonment).
-- execution names   deterministic, so scheduling the same wake-up twice is a no-op.
+- execution names   deterministic, so scheduling the same wake-up twice is a no-op; a flow's
+                    next touch is a continuation "<root>-<wake time>".
+- agenda            wake-ups due after the sweep's reach wait as items, not executions: slot
+                    (the execution name, or a name the next one replaces), due day
+                    "<YYYY-MM-DD>#<nn>" over AGENDA_SHARDS.
 - tenant shards     "<tenant>#<nn>": the partition key of customers, orders, carts and both
                     ledgers; the item's subject picks one of TENANT_SHARDS, so one tenant's writes
                     spread over 16 keys and a point read computes its key without a lookup.
@@ -14,12 +18,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import datetime
+from datetime import date, datetime
 
 _SEPARATOR = "#"
 _EXECUTION_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 EXECUTION_NAME_MAX = 80
 TENANT_SHARDS = 16
+AGENDA_SHARDS = 16
 
 
 # -- tenant shards -------------------------------------------------------------------------
@@ -239,3 +244,20 @@ def execution_name(*parts: str) -> str:
         digest = hashlib.sha256(name.encode()).hexdigest()[:16]
         name = f"{name[: EXECUTION_NAME_MAX - 17]}-{digest}"
     return name
+
+
+def continuation_name(root: str, wake_at: datetime) -> str:
+    """The execution that runs a flow's next wake-up (a deferral, a moved deadline, a second
+    touch): its root's name and the time it wakes, so a retried step starts it only once."""
+    return execution_name(root, wake_at.strftime("%Y%m%dT%H%M%S"))
+
+
+# -- agenda ------------------------------------------------------------------------------------
+def agenda_day_key(day: date, shard: int) -> str:
+    """A due-day partition of the agenda's due-index (one of AGENDA_SHARDS for each day)."""
+    return f"{day.isoformat()}{_SEPARATOR}{shard:02d}"
+
+
+def agenda_due_key(slot: str, day: date) -> str:
+    """Where a slot's wake-up waits in the due-index: its day, on the slot's own shard."""
+    return agenda_day_key(day, shard_number(slot, AGENDA_SHARDS))

@@ -197,14 +197,15 @@ def start_win_back(tenant: TenantConfig, customer: Customer) -> None:
     due = expected_next_order_at(tenant, customer)
     if not tenant.flows.win_back.enabled or due is None or customer.last_order_id is None:
         return
-    # Named after the order that set the clock: the next order starts a new cycle, and the
-    # pending one exits when it wakes (check-on-wake, no StopExecution on the hot path).
+    # Named after the order that set the clock: the next order starts a new cycle, which replaces
+    # the customer's kept one on the agenda (its slot); one already started exits when it wakes.
     schedule(
         tenant.tenant_id,
         FlowName.WIN_BACK,
         customer.customer_id,
         due,
         customer.last_order_id,
+        slot=keys.execution_name(FlowName.WIN_BACK, tenant.tenant_id, customer.customer_id),
         order_id=customer.last_order_id,
     )
     subject = keys.win_back_subject(customer.customer_id, customer.last_order_id)

@@ -8,7 +8,7 @@ from typing import Any
 from huike.config.tenant import TenantConfig
 from huike.core import clock, keys
 from huike.core.enums import DEFERRED_NOTICE, FlowName, OrderStatus, Outcome
-from huike.flows.registry import FlowResult, flow, schedule
+from huike.flows.registry import FlowResult, cancel, flow, schedule
 from huike.sending.service import SendOutcome, SendRequest, send
 from huike.sending.templates import Money
 from huike.store import customers as customer_store
@@ -110,6 +110,12 @@ def start_unpaid_reminder(tenant: TenantConfig, order: Order) -> bool:
     return True
 
 
+def drop_unpaid_reminder(tenant: TenantConfig, order: Order) -> None:
+    """Paid or cancelled: a reminder still kept on the agenda will never send (saves its run)."""
+    if tenant.flows.unpaid_reminder.enabled:
+        cancel(tenant.tenant_id, FlowName.UNPAID_REMINDER, order.order_id)
+
+
 @flow(FlowName.UNPAID_REMINDER)
 def unpaid_reminder(state: dict[str, Any]) -> FlowResult:
     tenant, order = _load(state)
@@ -137,6 +143,12 @@ def start_delayed_shipment_check(tenant: TenantConfig, order: Order) -> None:
         due = order.paid_at + timedelta(hours=settings.promise_hours)
         if due > clock.now():
             schedule(tenant.tenant_id, FlowName.DELAYED_SHIPMENT, order.order_id, due)
+
+
+def drop_delayed_shipment_check(tenant: TenantConfig, order: Order) -> None:
+    """Shipped or cancelled: the apology kept on the agenda will never send (saves its run)."""
+    if tenant.flows.delayed_shipment.enabled:
+        cancel(tenant.tenant_id, FlowName.DELAYED_SHIPMENT, order.order_id)
 
 
 @flow(FlowName.DELAYED_SHIPMENT)

@@ -1,5 +1,5 @@
-"""The timed-flow registry: flows register their wake-up handler by name; schedule() starts
-the execution that wakes one (see huike.flows for the state shape)."""
+"""The timed-flow registry: flows register their wake-up handler by name; schedule() starts the
+execution that wakes one, or keeps it on the agenda (see huike.flows for the state shape)."""
 
 from __future__ import annotations
 
@@ -45,21 +45,59 @@ def running_on(state_machine_arn: str | None) -> None:
     _running_machine.set(state_machine_arn)
 
 
-def schedule(tenant_id: str, flow_name: str, subject_id: str, wake_at: datetime, *name_parts: str, **extra: Any) -> str:
-    """Start (once) the execution that wakes `flow_name` for `subject_id` at `wake_at`."""
-    from huike.aws.stepfunctions import start_execution
+def machine_arn() -> str:
+    """The timed-flow state machine: the function's setting, else the one running this step."""
     from huike.config.env import environment
 
+    machine = environment().timed_flow_state_machine_arn or _running_machine.get()
+    if not machine:
+        raise RuntimeError("no timed-flow state machine ARN: set TIMED_FLOW_STATE_MACHINE_ARN")
+    return machine
+
+
+def schedule(
+    tenant_id: str,
+    flow_name: str,
+    subject_id: str,
+    wake_at: datetime,
+    *name_parts: str,
+    slot: str | None = None,
+    **extra: Any,
+) -> str:
+    """Wake `flow_name` for `subject_id` at `wake_at`, once (the execution name is deterministic).
+
+    Started now when due within the sweep's reach, else kept on the agenda (huike.flows.agenda).
+    `slot`: a name a later schedule of the same kind replaces (a customer's one win-back cycle)."""
+    from huike.flows.agenda import start_or_keep
+
+    name = keys.execution_name(flow_name, tenant_id, subject_id, *name_parts)
     state = {
         "flow": flow_name,
         "tenant_id": tenant_id,
         "subject_id": subject_id,
         "step": str(extra.pop("step", "1")),
         "wake_at": clock.to_iso(wake_at),
+        "execution": name,
+        **({"slot": slot} if slot else {}),
         **extra,
     }
-    name = keys.execution_name(flow_name, tenant_id, subject_id, *name_parts)
-    machine = environment().timed_flow_state_machine_arn or _running_machine.get()
-    if not machine:
-        raise RuntimeError("no timed-flow state machine ARN: set TIMED_FLOW_STATE_MACHINE_ARN")
-    return start_execution(machine, name, state)
+    return start_or_keep(name, state, wake_at, slot)
+
+
+def continue_at(state: dict[str, Any], wake_at: datetime, step: str, last: dict[str, Any]) -> str:
+    """The flow's next wake-up (a deferral, a moved deadline, the next touch) as its own execution
+    or agenda entry: the running execution ends with its step."""
+    from huike.flows.agenda import start_or_keep
+
+    root = state.get("execution") or keys.execution_name(state["flow"], state["tenant_id"], state["subject_id"])
+    name = keys.continuation_name(root, wake_at)
+    following = {**state, "step": step, "wake_at": clock.to_iso(wake_at), "execution": root, "last": last}
+    following.pop("outcome", None)
+    return start_or_keep(name, following, wake_at, state.get("slot"), replacing=False)
+
+
+def cancel(tenant_id: str, flow_name: str, subject_id: str, *name_parts: str) -> None:
+    """Drop the agenda entry of a wake-up scheduled under its own name (see flows.agenda.cancel)."""
+    from huike.flows.agenda import cancel as cancel_slot
+
+    cancel_slot(keys.execution_name(flow_name, tenant_id, subject_id, *name_parts))

@@ -1,4 +1,5 @@
-"""One wake-up of a timed flow: run the registered handler, record exits, shape the next state."""
+"""One wake-up of a timed flow: run the registered handler, record exits, start the next wake-up;
+and, when the step's retries run out, the failure on the ledger."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 from huike.core import clock
 from huike.core.enums import DEFERRED_NOTICE, Outcome
 from huike.flows import customers, orders  # noqa: F401 - importing them registers the flows
-from huike.flows.registry import FlowResult, handler_for, running_on
+from huike.flows.registry import FlowResult, continue_at, handler_for, running_on
 
 
 def run_step(state: dict[str, Any], state_machine_arn: str | None = None) -> dict[str, Any]:
@@ -21,14 +22,23 @@ def run_step(state: dict[str, Any], state_machine_arn: str | None = None) -> dic
         _record_exit(state, result)
     last = {"outcome": result.outcome, "reason": result.reason, **result.data}
     if result.outcome in (Outcome.DEFERRED, Outcome.NEXT) and result.wake_at is not None:
-        return {
-            **state,
-            "outcome": Outcome.WAIT,
-            "wake_at": clock.to_iso(result.wake_at),
-            "step": result.next_step or state["step"],
-            "last": last,
-        }
+        step = result.next_step or state["step"]
+        following = continue_at(state, result.wake_at, step, last)
+        return {**state, "outcome": Outcome.CONTINUED, "next": following, "next_wake_at": clock.to_iso(result.wake_at), "last": last}
     return {**state, "outcome": result.outcome, "last": last}
+
+
+def record_failure(state: dict[str, Any], failure: dict[str, Any]) -> dict[str, Any]:
+    """The step's retries ran out (the state machine's Catch): leave the failure on the ledger."""
+    from huike.sending.service import record_failure as record_on_ledger
+    from huike.store.tenants import get_tenant
+
+    error = str(failure.get("Error") or "States.TaskFailed")
+    cause = str(failure.get("Cause") or "")
+    flow_name = state.get(DEFERRED_NOTICE) or state.get("flow", "")
+    subject, step = _ledger_subject_and_step(state)
+    record_on_ledger(get_tenant(state["tenant_id"]), flow_name, subject, step, error, cause)
+    return {**state, "outcome": Outcome.FAILED, "last": {"outcome": Outcome.FAILED, "reason": error}}
 
 
 def _record_exit(state: dict[str, Any], result: FlowResult) -> None:
@@ -39,3 +49,18 @@ def _record_exit(state: dict[str, Any], result: FlowResult) -> None:
     subject = result.data.get("send_subject", state["subject_id"])
     step = result.data.get("send_step", state["step"])
     record_exit(get_tenant(state["tenant_id"]), flow_name, subject, step, result.reason or "exit condition met")
+
+
+def _ledger_subject_and_step(state: dict[str, Any]) -> tuple[str, str]:
+    """The send key's subject and step the flow would have used (see each flow's send)."""
+    from huike.core import keys
+    from huike.core.enums import FlowName
+
+    flow_name, subject, step = state.get("flow"), state["subject_id"], state["step"]
+    if flow_name == FlowName.WIN_BACK and state.get("order_id"):
+        return keys.win_back_subject(subject, state["order_id"]), step
+    if flow_name == FlowName.BROWSE_ABANDONMENT and state.get("viewed_at"):
+        return subject, keys.day_step(clock.parse_iso(state["viewed_at"]))
+    if flow_name == FlowName.BIRTHDAY:
+        return subject, keys.year_step(clock.parse_iso(state["wake_at"]).year)
+    return subject, step

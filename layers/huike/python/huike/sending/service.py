@@ -32,6 +32,7 @@ from huike.core.enums import (
     SuppressionReason,
 )
 from huike.core.errors import BadRequest
+from huike.core.masking import mask_identifiers
 from huike.sending import policy, templates
 from huike.store import consent as consent_store
 from huike.store import customers as customer_store
@@ -323,6 +324,23 @@ def record_exit(tenant: TenantConfig, flow: str, subject_id: str, step: str, why
         attempts=1,
     )
     _record_skip(record, SkipReason.EXITED, why)
+
+
+def record_failure(tenant: TenantConfig, flow: str, subject_id: str, step: str, error: str, cause: str) -> None:
+    """A flow step whose retries ran out leaves a failed key (re-decidable, listed in the send
+    log), unless the key was decided for good; the execution then fails (an alarm watches)."""
+    purpose = tenant.flows.of(flow).purpose if flow in FLOW_NAMES else Purpose.TRANSACTIONAL
+    record = SendRecord.key(
+        tenant.tenant_id,
+        keys.send_key(flow, subject_id, step),
+        flow=flow,
+        purpose=purpose,
+        decided_at=clock.now(),
+        attempts=1,
+    )
+    record.status, record.reason = SendStatus.FAILED, f"retries-exhausted: {error}"[:200]
+    record.detail = mask_identifiers(cause)[:500] or None
+    sends.claim_send(record)
 
 
 def _record_skip(record: SendRecord, reason: str, detail: str | None = None) -> SendOutcome:

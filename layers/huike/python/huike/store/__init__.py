@@ -7,6 +7,7 @@ The only package that imports PynamoDB.
 def all_models() -> tuple[type, ...]:
     """Every table's model (each aggregate module registers its own on import)."""
     from huike.store import (  # noqa: F401
+        agenda,
         api_keys,
         audit,
         carts,
