@@ -80,9 +80,11 @@ def install_wait_patch(clock: WaitClock) -> None:
 
     moto's executor sleeps in WaitFunction._wait_interval and measures Timestamp waits against
     datetime.now(). Both are replaced so that a Wait blocks until the virtual clock reaches its
-    deadline (or the execution stops). Nothing else in the executor is touched.
+    deadline (or the execution stops); a Retry's backoff sleep (retrier_decl's time.sleep) waits
+    on the virtual clock as well. Nothing else in the executor is touched.
     """
     from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEventException
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function import timestamp, wait_function
 
     require_pinned_version()
@@ -105,10 +107,22 @@ def install_wait_patch(clock: WaitClock) -> None:
         return int((moment - now).total_seconds())
 
     REPLACED["WaitFunction._wait_interval"] = wait_function.WaitFunction._wait_interval
+    REPLACED["retrier_decl.time"] = retrier_decl.time
+    # A Retry's backoff (retrier_decl calls time.sleep(interval)) waits on the virtual clock too.
+    retrier_decl.time = _VirtualSleep()  # type: ignore[assignment]
     REPLACED["Timestamp._get_wait_seconds"] = timestamp.Timestamp._get_wait_seconds
     wait_function.WaitFunction._wait_interval = wait_interval  # type: ignore[method-assign]
     timestamp.Timestamp._get_wait_seconds = timestamp_wait_seconds  # type: ignore[method-assign]
     _installed["patched"] = True
+
+
+class _VirtualSleep:
+    """Stands in for the `time` module in moto's retrier: its one call, sleep, on the virtual clock."""
+
+    @staticmethod
+    def sleep(seconds: float) -> None:
+        active: WaitClock = _installed["clock"]
+        active.wait_until(active.now() + dt.timedelta(seconds=max(seconds, 0)), lambda: True)
 
 
 # -- SQS: is there anything to receive? ---------------------------------------------------------------

@@ -183,3 +183,38 @@ def test_a_throttled_text_is_retried_on_the_same_channel_never_rerouted_to_email
     assert [(m["channel"], m["to"]) for m in confirmations] == [("sms", BUYER_PHONE)]  # once, as a text
     [record] = [r for r in every(SendRecord, "demo") if r.flow == "payment_confirmation"]
     assert (record.status, record.channel) == ("sent", "sms")
+
+
+def test_a_throttled_reminder_is_retried_by_the_state_machine_and_sent_once_as_a_text(runtime, shopify):
+    from huike.store.sends import SendRecord
+
+    assert shopify.post("orders/create", shopify_order(created_at=iso(DAYTIME_UTC))).status == 200
+    throttled = throttle_text_messages(runtime, times=2)
+
+    runtime.advance(seconds=3600)  # the reminder is due after 30 minutes; the task's Retry backs off
+
+    assert throttled == ["Publish", "Publish"]
+    reminders = [m for m in runtime.outbox() if m["flow"] == "unpaid_reminder"]
+    assert [(m["channel"], m["to"]) for m in reminders] == [("sms", BUYER_PHONE)]
+    [record] = [r for r in every(SendRecord, "demo") if r.flow == "unpaid_reminder"]
+    assert (record.status, record.channel) == ("sent", "sms")
+
+
+def test_a_flow_step_whose_retries_run_out_leaves_a_failed_key_and_a_failed_execution(runtime, shopify, seller):
+    from huike.store.sends import SendRecord
+
+    assert shopify.post("orders/create", shopify_order(created_at=iso(DAYTIME_UTC))).status == 200
+    throttled = throttle_text_messages(runtime, times=100)
+
+    runtime.advance(seconds=3600)
+
+    assert len(throttled) == 4  # the first attempt and the task's three retries, never email
+    assert [m for m in runtime.outbox() if m["flow"] == "unpaid_reminder"] == []
+    [record] = [r for r in every(SendRecord, "demo") if r.flow == "unpaid_reminder"]
+    assert record.status == "failed" and record.reason.startswith("retries-exhausted: "), record.reason
+    [execution] = [e for e in runtime.executions() if e["name"].startswith("unpaid_reminder-")]
+    assert execution["status"] == "FAILED"
+    # The send log shows it to the seller.
+    logged = seller.get("/sends", flow="unpaid_reminder")
+    assert logged.status == 200, logged.body
+    assert [(s["status"], s["reason"]) for s in logged.json()["items"]] == [("failed", record.reason)]

@@ -4,6 +4,7 @@ execution passes in ($$.StateMachine.Id), as it does on AWS."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from infra.local.template import ROOT, local_template
@@ -29,7 +30,13 @@ def test_a_step_schedules_on_the_machine_it_runs_on_without_the_environment_vari
 
     customer = profile.upsert_customer(
         tenants.get_tenant("demo"),
-        CustomerData(platform_id="bday-1", phone="+15025550177", birthday=clock.now().date()),
+        # Born tomorrow: today's step finds no birthday and schedules tomorrow's, which is within
+        # the sweep's reach, so it starts an execution at once, on the running machine.
+        CustomerData(
+            platform_id="bday-1",
+            phone="+15025550177",
+            birthday=(clock.now() + dt.timedelta(days=1)).date().replace(year=1990),
+        ),
     )
     machine = local_template().state_machines()["TimedFlowStateMachine"].arn
     monkeypatch.setenv("TIMED_FLOW_STATE_MACHINE_ARN", "")

@@ -82,6 +82,15 @@ def test_the_wait_patch_targets_have_the_shape_it_replaces():
     assert "stack" in Environment.__annotations__
 
 
+def test_the_retry_backoff_is_the_one_sleep_of_the_retrier():
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+
+    source = inspect.getsource(retrier_decl.RetrierDecl._eval_body)
+    assert source.count("time.sleep(") == 1 and "time.sleep(interval_seconds)" in source
+    replaced = moto_compat.REPLACED.get("retrier_decl.time", retrier_decl.time)
+    assert replaced is time and [name for name in vars(retrier_decl) if name == "time"] == ["time"]
+
+
 def test_the_wait_patch_is_installed_by_a_runtime(runtime):
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function.timestamp import Timestamp
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
@@ -89,6 +98,7 @@ def test_the_wait_patch_is_installed_by_a_runtime(runtime):
     assert set(moto_compat.REPLACED) == {
         "WaitFunction._wait_interval",
         "Timestamp._get_wait_seconds",
+        "retrier_decl.time",
         "ActionAuthenticatorMixin._authenticate_and_authorize_action",  # the IAM checks (below)
     }
     assert WaitFunction._wait_interval is not moto_compat.REPLACED["WaitFunction._wait_interval"]

@@ -14,11 +14,6 @@ from tests.support.seller import SellerApi
 _keys = itertools.count()
 
 
-@pytest.fixture
-def seller(runtime, tenant) -> SellerApi:
-    return SellerApi(runtime, tenant.api_key)
-
-
 def start_import(seller: SellerApi, **request) -> dict:
     answer = seller.post("/imports", request, f"import-{next(_keys)}")
     assert answer.status == 201, answer.body

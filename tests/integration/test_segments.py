@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
-
 from tests.integration.test_imports import import_file
 from tests.support.clock import DAYTIME_UTC
 from tests.support.contacts import buyer_phone_national
@@ -17,11 +15,6 @@ SEGMENTS = (
     "champions", "loyal", "potential_loyalists", "new", "promising",
     "needs_attention", "at_risk", "cant_lose", "hibernating", "lost",
 )  # fmt: skip
-
-
-@pytest.fixture
-def seller(runtime, tenant) -> SellerApi:
-    return SellerApi(runtime, tenant.api_key)
 
 
 def history(buyers: int = 12) -> list[dict]:

@@ -13,11 +13,6 @@ from tests.support.seller import SellerApi
 PROBLEM = "application/problem+json"
 
 
-@pytest.fixture
-def seller(runtime, tenant) -> SellerApi:
-    return SellerApi(runtime, tenant.api_key)
-
-
 def content_type(response) -> str:
     return next((v for k, v in response.headers.items() if k.lower() == "content-type"), "")
 

@@ -7,7 +7,6 @@ import datetime as dt
 import json
 
 import boto3
-import pytest
 
 from tests.flows.test_marketing_flows import Events, buyer, identity
 from tests.support.clock import iso
@@ -15,11 +14,6 @@ from tests.support.seller import SellerApi
 
 PHONE = "+15025550134"
 EMAIL = "ann.lee@example.com"
-
-
-@pytest.fixture
-def seller(runtime, tenant) -> SellerApi:
-    return SellerApi(runtime, tenant.api_key)
 
 
 def every_stored_item(runtime) -> str:

@@ -3,19 +3,11 @@ SMS encoding and segments), save it only when it renders, and see the next messa
 
 from __future__ import annotations
 
-import pytest
-
 from tests.support.clock import DAYTIME_UTC, iso
 from tests.support.payloads import shopify_order
-from tests.support.seller import SellerApi
 
 SMS_EN = "/flows/unpaid_reminder/templates/sms/en"
 SMS_ZH = "/flows/unpaid_reminder/templates/sms/zh-CN"
-
-
-@pytest.fixture
-def seller(runtime, tenant) -> SellerApi:
-    return SellerApi(runtime, tenant.api_key)
 
 
 def test_a_template_shows_huikes_wording_and_the_variables_it_may_use(seller):

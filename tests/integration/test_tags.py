@@ -7,16 +7,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import pytest
-
 from tests.flows.test_marketing_flows import Events
 from tests.support.clock import iso
 from tests.support.seller import SellerApi
-
-
-@pytest.fixture
-def seller(runtime, tenant) -> SellerApi:
-    return SellerApi(runtime, tenant.api_key)
 
 
 def listed(seller: SellerApi, **query: Any) -> list[str]:

@@ -14,6 +14,7 @@ from tests.support.webhooks import CanonicalEvents, ShopifyWebhooks, WooCommerce
 
 if TYPE_CHECKING:
     from infra.local.runtime import LocalRuntime, TenantCredentials
+    from tests.support.seller import SellerApi
 
 
 @pytest.fixture
@@ -42,3 +43,11 @@ def woocommerce(runtime: LocalRuntime, tenant: TenantCredentials) -> WooCommerce
 @pytest.fixture
 def canonical(runtime: LocalRuntime, tenant: TenantCredentials) -> CanonicalEvents:
     return CanonicalEvents(runtime, tenant)
+
+
+@pytest.fixture
+def seller(runtime: LocalRuntime, tenant: TenantCredentials) -> SellerApi:
+    """The demo tenant's seller API client (its API key)."""
+    from tests.support.seller import SellerApi
+
+    return SellerApi(runtime, tenant.api_key)

@@ -24,7 +24,8 @@ def run_step(state: dict[str, Any], state_machine_arn: str | None = None) -> dic
     if result.outcome in (Outcome.DEFERRED, Outcome.NEXT) and result.wake_at is not None:
         step = result.next_step or state["step"]
         following = continue_at(state, result.wake_at, step, last)
-        return {**state, "outcome": Outcome.CONTINUED, "next": following, "next_wake_at": clock.to_iso(result.wake_at), "last": last}
+        wake_at = clock.to_iso(result.wake_at)
+        return {**state, "outcome": Outcome.CONTINUED, "next": following, "next_wake_at": wake_at, "last": last}
     return {**state, "outcome": result.outcome, "last": last}
 
 
