@@ -210,7 +210,8 @@ def start_win_back(tenant: TenantConfig, customer: Customer) -> None:
     )
     subject = keys.win_back_subject(customer.customer_id, customer.last_order_id)
     key = keys.reservation_key(FlowName.WIN_BACK, subject)
-    customer_store.reserve_marketing(tenant.tenant_id, customer.customer_id, key, due)
+    cycles = keys.reservation_key(FlowName.WIN_BACK, keys.win_back_subject(customer.customer_id, ""))
+    customer_store.reserve_marketing(tenant.tenant_id, customer.customer_id, key, due, replacing=cycles)
 
 
 @flow(FlowName.WIN_BACK)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from huike.core import clock
-from huike.core.enums import DEFERRED_NOTICE, Outcome
+from huike.core import clock, keys
+from huike.core.enums import DEFERRED_NOTICE, FLOW_NAMES, FlowName, Outcome, Purpose
 from huike.flows import customers, orders  # noqa: F401 - importing them registers the flows
 from huike.flows.registry import FlowResult, continue_at, handler_for, running_on
 
@@ -49,14 +49,17 @@ def _record_exit(state: dict[str, Any], result: FlowResult) -> None:
     flow_name = state.get(DEFERRED_NOTICE) or state["flow"]
     subject = result.data.get("send_subject", state["subject_id"])
     step = result.data.get("send_step", state["step"])
-    record_exit(get_tenant(state["tenant_id"]), flow_name, subject, step, result.reason or "exit condition met")
+    tenant = get_tenant(state["tenant_id"])
+    record_exit(tenant, flow_name, subject, step, result.reason or "exit condition met")
+    customer_id = state.get("customer_id") or (state["subject_id"] if flow_name == FlowName.WIN_BACK else None)
+    if customer_id and flow_name in FLOW_NAMES and tenant.flows.of(flow_name).purpose is Purpose.MARKETING:
+        from huike.store.customers import release_reservation
+
+        release_reservation(tenant.tenant_id, customer_id, keys.reservation_key(flow_name, subject))
 
 
 def _ledger_subject_and_step(state: dict[str, Any]) -> tuple[str, str]:
     """The send key's subject and step the flow would have used (see each flow's send)."""
-    from huike.core import keys
-    from huike.core.enums import FlowName
-
     flow_name, subject, step = state.get("flow"), state["subject_id"], state["step"]
     if flow_name == FlowName.WIN_BACK and state.get("order_id"):
         return keys.win_back_subject(subject, state["order_id"]), step

@@ -18,7 +18,8 @@ Access patterns:
   profile + consent state + ledger entries     TransactWriteItems (state and history never disagree)
 
 Bounded lists on the item: `marketing_sends` keeps the last 7 days; `marketing_pending` holds one
-entry per scheduled marketing send and is released when it is sent or passed over.
+entry per scheduled marketing send (one per key, a customer's one win-back cycle, none due more
+than 7 days ago, at most MAX_PENDING), released when it is sent, passed over or its flow exits.
 """
 
 from __future__ import annotations
@@ -142,8 +143,7 @@ class Customer(TenantSharded, Model):
     last_order_index = LastOrderIndex()
     # Marketing sends of the last 7 days, for frequency caps: [{"at", "channel", "flow"}]
     marketing_sends = JSONAttribute(null=True)
-    # Marketing flows scheduled for this customer, for cap priority. A list, so a reservation can
-    # be appended in the same UpdateItem that creates the customer (list_append(if_not_exists)).
+    # Marketing flows scheduled for this customer, for cap priority (pending_after bounds it).
     marketing_pending = ListAttribute(of=PendingSend, null=True)
     created_at = UTCDateTimeAttribute(null=True)
     updated_at = UTCDateTimeAttribute(null=True)
@@ -525,7 +525,9 @@ def profile_change(
     actions += [attribute.set(value if replaces_phone else attribute | value) for attribute, value in phone_values]
     actions += [Customer.created_at.set(Customer.created_at | now), Customer.identities.add(set(profile.identities))]
     if reservation is not None:
-        actions.append(_reservation_action(*reservation))
+        known = known or get_customer(tenant_id, customer_id)
+        reserved = pending_after(known.marketing_pending if known else None, *reservation)
+        actions.append(Customer.marketing_pending.set(reserved))
     change = Change(Customer.key(tenant_id, customer_id), actions)
     if not consents:
         return ProfileChange(change, [], None)
@@ -540,7 +542,7 @@ def profile_change(
             setattr(after, attribute.attr_name, value)
     after.identities = set(after.identities or set()) | set(profile.identities)
     if reservation is not None:
-        after.marketing_pending = [*(after.marketing_pending or []), _pending(*reservation)]
+        after.marketing_pending = reserved
     return ProfileChange(change, entries, after)
 
 
@@ -676,13 +678,37 @@ def _pending(key: str, due: datetime) -> PendingSend:
     return PendingSend(key=key, due=clock.to_iso(due))
 
 
-def _reservation_action(key: str, due: datetime) -> Any:
-    return Customer.marketing_pending.set((Customer.marketing_pending | []).append([_pending(key, due)]))
+MAX_PENDING = 16
 
 
-def reserve_marketing(tenant_id: str, customer_id: str, key: str, due: datetime) -> None:
-    """Note a scheduled marketing send, so a lower-priority flow can yield to it under caps."""
-    Customer.key(tenant_id, customer_id).update(actions=[_reservation_action(key, due)])
+def pending_after(
+    pending: list[PendingSend] | None, key: str, due: datetime, replacing: str | None = None
+) -> list[PendingSend]:
+    """The reservations once `key` is reserved for `due`: one entry per key (a cart updated again
+    moves its own), none under `replacing` (a new win-back cycle replaces the last), none due
+    more than 7 days ago (its flow has decided long since), and at most MAX_PENDING, latest due
+    kept. Bounded whatever the customer's history."""
+    stale = clock.now() - MARKETING_HISTORY
+    kept = [
+        entry
+        for entry in pending or []
+        if entry.key != key
+        and not (replacing and str(entry.key).startswith(replacing))
+        and clock.parse_iso(entry.due) > stale
+    ]
+    kept.append(_pending(key, due))
+    kept.sort(key=lambda entry: str(entry.due))
+    return kept[-MAX_PENDING:]
+
+
+def reserve_marketing(tenant_id: str, customer_id: str, key: str, due: datetime, replacing: str | None = None) -> None:
+    """Note a scheduled marketing send, so a lower-priority flow can yield to it under caps.
+
+    Read, then set: a reservation written concurrently by another event may be lost, which only
+    weakens one cap-priority hint (the send itself is decided on the ledger)."""
+    known = get_customer(tenant_id, customer_id)
+    pending = pending_after(known.marketing_pending if known else None, key, due, replacing)
+    Customer.key(tenant_id, customer_id).update(actions=[Customer.marketing_pending.set(pending)])
 
 
 def note_marketing_send(customer: Customer, channel: str, flow: str, key: str, at: datetime) -> None:
@@ -694,6 +720,13 @@ def note_marketing_send(customer: Customer, channel: str, flow: str, key: str, a
         entry for entry in customer.marketing_pending or [] if entry.key != key and clock.parse_iso(entry.due) > horizon
     ]
     customer.update(actions=[Customer.marketing_sends.set(recent), Customer.marketing_pending.set(pending)])
+
+
+def release_reservation(tenant_id: str, customer_id: str, key: str) -> None:
+    """A flow that exits before sending gives its reservation back."""
+    customer = get_customer(tenant_id, customer_id)
+    if customer is not None:
+        release_marketing(customer, key)
 
 
 def release_marketing(customer: Customer, key: str) -> None:
