@@ -45,13 +45,13 @@ class Invocation:
     key: str | None
 
 
-FLOW_KEY_PARTS = ("flow", "tenant_id", "subject_id", "notice", "order_id", "viewed_at")
+FLOW_KEY_PARTS = ("flow", "tenant_id", "subject_id", "notice", "order_id", "viewed_at", "wake_at")
 
 
 def flow_key(state: dict[str, Any]) -> str:
     """A flow execution, told apart by its input: the execution name's parts are all in there
-    (<flow>-<tenant>-<subject>[-<part>]) except a birthday's year, and a customer's birthday
-    executions wake a year apart."""
+    (<flow>-<tenant>-<subject>[-<part>]) and its wake time (a flow's next wake-up is its own
+    execution with the same parts, waking later)."""
     return "/".join(str(state.get(part) or "") for part in FLOW_KEY_PARTS)
 
 

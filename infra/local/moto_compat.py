@@ -107,9 +107,9 @@ def install_wait_patch(clock: WaitClock) -> None:
         return int((moment - now).total_seconds())
 
     REPLACED["WaitFunction._wait_interval"] = wait_function.WaitFunction._wait_interval
-    REPLACED["retrier_decl.time"] = retrier_decl.time
+    REPLACED["retrier_decl.time"] = vars(retrier_decl)["time"]
     # A Retry's backoff (retrier_decl calls time.sleep(interval)) waits on the virtual clock too.
-    retrier_decl.time = _VirtualSleep()  # type: ignore[assignment]
+    setattr(retrier_decl, "time", _VirtualSleep())  # noqa: B010 - the module's own `time` import
     REPLACED["Timestamp._get_wait_seconds"] = timestamp.Timestamp._get_wait_seconds
     wait_function.WaitFunction._wait_interval = wait_interval  # type: ignore[method-assign]
     timestamp.Timestamp._get_wait_seconds = timestamp_wait_seconds  # type: ignore[method-assign]

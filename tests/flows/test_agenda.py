@@ -91,9 +91,7 @@ def test_a_second_order_replaces_the_kept_win_back_of_the_first(runtime, shopify
     [first] = [wake for slot, wake in kept(runtime).items() if slot.startswith("win_back-demo-")]
 
     runtime.advance(seconds=10 * 86400)
-    second = shopify_order(
-        id=450789470, name="#1002", created_at=iso(runtime.clock.now()), financial_status="paid"
-    )
+    second = shopify_order(id=450789470, name="#1002", created_at=iso(runtime.clock.now()), financial_status="paid")
     assert shopify.post("orders/create", second).status == 200
 
     [(slot, wake)] = [(slot, wake) for slot, wake in kept(runtime).items() if slot.startswith("win_back-demo-")]

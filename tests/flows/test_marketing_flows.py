@@ -15,6 +15,7 @@ import pytest
 from huike.store.sends import SendRecord
 from tests.support.clock import DAYTIME_UTC, iso
 from tests.support.contacts import BUYER_PHONE, SHOP_NUMBER
+from tests.support.scheduled import KEPT, scheduled
 from tests.support.stored import every, stored
 from tests.support.webhooks import CanonicalEvents
 
@@ -237,8 +238,8 @@ def test_no_browse_message_when_the_buyer_orders_in_between(runtime, events):
 # -- 3. birthday -------------------------------------------------------------------------------------
 def test_birthday_message_at_eight_local_and_next_year_scheduled(runtime, events):
     events.post("customer.updated", customer=buyer(birthday="1990-11-26"))
-    [execution] = [e for e in runtime.executions() if e["name"].startswith("birthday-")]
-    assert execution["name"].endswith("-2026-1126")
+    [name] = [name for name in scheduled(runtime) if name.startswith("birthday-")]
+    assert name.endswith("-2026-1126") and scheduled(runtime)[name] == KEPT  # three days away
 
     runtime.advance(to=at(12, 59, day=26))  # 07:59 in New York on the day
     assert messages(runtime, "birthday") == []
@@ -250,10 +251,10 @@ def test_birthday_message_at_eight_local_and_next_year_scheduled(runtime, events
     assert "happy birthday, Ann" in message["body"]
     assert message["body"].endswith(OPT_OUT)
 
-    birthday_runs = {e["name"]: e["status"] for e in runtime.executions() if e["name"].startswith("birthday-")}
-    assert birthday_runs[execution["name"]] == "SUCCEEDED"
-    [next_year] = [name for name in birthday_runs if "2027" in name]
-    assert birthday_runs[next_year] == "RUNNING"  # waiting for 2027-11-26 08:00 local
+    birthday_runs = {run: status for run, status in scheduled(runtime).items() if run.startswith("birthday-")}
+    assert birthday_runs[name] == "SUCCEEDED"
+    [next_year] = [run for run in birthday_runs if "2027" in run]
+    assert birthday_runs[next_year] == KEPT  # on the agenda until the day before 2027-11-26
 
     runtime.advance(seconds=7 * 24 * 3600)
     assert len(messages(runtime, "birthday")) == 1
@@ -271,7 +272,7 @@ def test_a_birthday_corrected_by_the_seller_is_celebrated_on_the_new_date_only(r
     runtime.advance(to=at(15, 0, day=28))
     [message] = messages(runtime, "birthday")
     assert message["sent_at"] == "2026-11-28T13:00:00Z"
-    runs = {e["name"]: e["status"] for e in runtime.executions() if e["name"].startswith("birthday-")}
+    runs = {name: status for name, status in scheduled(runtime).items() if name.startswith("birthday-")}
     assert runs["birthday-demo-buyer-1-2026-1126"] == "SUCCEEDED"
     assert [name for name in runs if name.endswith("2027-1128")]
 

@@ -16,13 +16,16 @@ import pytest
 from infra.local import iam
 from infra.local.runtime import LocalRuntime
 from infra.local.template import REGION, LocalTemplate, local_template
+from tests.flows import test_agenda as agenda
 from tests.flows import test_faults as faults
 from tests.flows import test_marketing_flows as marketing
 from tests.flows import test_order_story as order_story
 from tests.flows import test_platform_payloads as platform_payloads
 from tests.flows import test_unpaid_reminder as unpaid
+from tests.integration import test_seller_customers as seller_customers
 from tests.integration import test_send_policy_properties as policy_properties
 from tests.support.clock import DAYTIME_UTC
+from tests.support.seller import SellerApi
 from tests.support.webhooks import CanonicalEvents, ShopifyWebhooks, WooCommerceWebhooks
 
 # Grants no local call can exercise, each with the reason.
@@ -188,6 +191,8 @@ STORIES: list[tuple[Callable[..., Any], dict[str, Any]]] = [
     (a_seller_reads_and_changes_settings_and_flows_and_reads_the_send_log, {}),
     (policy_properties.test_stop_then_start_allows_marketing_again_only_with_consent, {}),
     (a_seller_imports_customers_then_orders_and_reads_the_report, {}),
+    (agenda.test_no_execution_waits_more_than_two_days, {}),
+    (seller_customers.test_a_corrected_birthday_schedules_its_message_and_manual_tags_replace_the_old, {}),
 ]
 
 
@@ -195,12 +200,13 @@ def run_story(story: Callable[..., Any], given: dict[str, Any]) -> None:
     with LocalRuntime(start=DAYTIME_UTC) as runtime:
         fixtures: dict[str, Any] = {"runtime": runtime}
         wanted = inspect.signature(story).parameters
-        if any(name in wanted for name in ("tenant", "events", "shopify", "woocommerce", "canonical")):
+        if any(name in wanted for name in ("tenant", "events", "shopify", "woocommerce", "canonical", "seller")):
             tenant = fixtures["tenant"] = runtime.seed_tenant()
             fixtures["events"] = marketing.Events(runtime, tenant)
             fixtures["shopify"] = ShopifyWebhooks(runtime, tenant)
             fixtures["woocommerce"] = WooCommerceWebhooks(runtime, tenant)
             fixtures["canonical"] = CanonicalEvents(runtime, tenant)
+            fixtures["seller"] = SellerApi(runtime, tenant.api_key)
         story(**{name: fixtures.get(name, given.get(name)) for name in wanted})
         iam.remember_calls(runtime.identities)
 

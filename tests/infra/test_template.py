@@ -83,6 +83,7 @@ FUNCTION_ENVIRONMENTS = {
     "ImportFilesFunction": "ImportFilesEnvironment",
     "ImportChunksFunction": "ImportChunksEnvironment",
     "SegmentRefreshFunction": "SegmentRefreshEnvironment",
+    "AgendaSweepFunction": "AgendaSweepEnvironment",
 }
 
 

@@ -10,6 +10,7 @@ import boto3
 
 from tests.flows.test_marketing_flows import Events, buyer, identity
 from tests.support.clock import iso
+from tests.support.scheduled import kept_state, scheduled
 from tests.support.seller import SellerApi
 
 PHONE = "+15025550134"
@@ -81,7 +82,7 @@ def test_a_corrected_birthday_schedules_its_message_and_manual_tags_replace_the_
     )
     assert corrected.status == 200, corrected.body
     assert corrected.json()["birthday"] == f"1990-{today:%m-%d}" and corrected.json()["tags"] == ["vip", "wholesale"]
-    assert [e["name"] for e in runtime.executions() if e["name"].startswith("birthday-demo-buyer-1-")]
+    assert [name for name in scheduled(runtime) if name.startswith("birthday-demo-buyer-1-")]
     assert seller.patch("/customers/buyer-1", {"tags": []}).json()["tags"] == []
     future = seller.patch("/customers/buyer-1", {"birthday": "2999-01-01", "tags": [""]})
     assert future.status == 422 and {e["field"] for e in future.json()["errors"]} == {"birthday", "tags.0"}
@@ -277,8 +278,8 @@ def test_win_back_waits_the_stores_measured_interval_for_a_first_time_buyer(runt
     assert seller.get("/insights").json()["repurchase_rhythm"]["median_days"] == 20.0
     reset_process_caches()  # a new container: the measured interval is read afresh
     events.order_paid("first-order", customer=identity("newcomer"))
-    [win_back] = [e for e in runtime.executions() if e["name"].startswith("win_back-demo-newcomer-")]
-    wake = win_back["input"]["wake_at"]
+    [win_back] = [name for name in scheduled(runtime) if name.startswith("win_back-demo-newcomer-")]
+    wake = kept_state(win_back)["wake_at"]  # 20 days away: on the agenda
     assert wake.startswith(iso(runtime.clock.now() + dt.timedelta(days=20))[:10]), wake
 
 

@@ -12,6 +12,7 @@ so each execution is one wait and one step.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,6 +21,24 @@ from huike.core import clock
 REACH = timedelta(days=1)  # the sweep on day D starts what is due through the end of D + 1
 CATCH_UP_DAYS = 2  # and what earlier sweeps missed (an outage), sent late rather than never
 SWEEP_SAFETY_SECONDS = 30.0  # stop while a run can still finish its last start cleanly
+# The machine running the current step: the flow task cannot be given its ARN in the template
+# (the machine's definition references the function), so the execution passes its own.
+_running_machine: ContextVar[str | None] = ContextVar("running_machine", default=None)
+
+
+def running_on(state_machine_arn: str | None) -> None:
+    """Note the machine running the current step (machine_arn() falls back to it)."""
+    _running_machine.set(state_machine_arn)
+
+
+def machine_arn() -> str:
+    """The timed-flow state machine: the function's setting, else the one running this step."""
+    from huike.config.env import environment
+
+    machine = environment().timed_flow_state_machine_arn or _running_machine.get()
+    if not machine:
+        raise RuntimeError("no timed-flow state machine ARN: set TIMED_FLOW_STATE_MACHINE_ARN")
+    return machine
 
 
 def within_reach(wake_at: datetime, now: datetime) -> bool:
@@ -34,7 +53,6 @@ def start_or_keep(
     under `slot` (default: its name; a later wake-up kept under the same slot replaces it, and one
     started at once drops the slot's kept entry when `replacing`)."""
     from huike.aws.stepfunctions import start_execution
-    from huike.flows.registry import machine_arn
     from huike.store import agenda
 
     if within_reach(wake_at, clock.now()):
@@ -57,7 +75,6 @@ def cancel(slot: str) -> None:
 def sweep(time_left: Callable[[], float] | None = None) -> dict[str, Any]:
     """Start every kept wake-up due through the end of tomorrow (and any an earlier run missed)."""
     from huike.aws.stepfunctions import start_execution
-    from huike.flows.registry import machine_arn
     from huike.store import agenda
 
     today = clock.now().astimezone(UTC).date()

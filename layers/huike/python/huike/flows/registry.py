@@ -4,7 +4,6 @@ execution that wakes one, or keeps it on the agenda (see huike.flows for the sta
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -14,9 +13,6 @@ from huike.core.enums import Outcome
 
 WakeHandler = Callable[[dict[str, Any]], "FlowResult"]
 _REGISTRY: dict[str, WakeHandler] = {}
-# The machine running the current step: the flow task cannot be given its ARN in the template
-# (the machine's definition references the function), so the execution passes its own.
-_running_machine: ContextVar[str | None] = ContextVar("running_machine", default=None)
 
 
 @dataclass
@@ -38,21 +34,6 @@ def flow(name: str) -> Callable[[WakeHandler], WakeHandler]:
 
 def handler_for(name: str) -> WakeHandler | None:
     return _REGISTRY.get(name)
-
-
-def running_on(state_machine_arn: str | None) -> None:
-    """Note the machine running the current step (schedule() falls back to it)."""
-    _running_machine.set(state_machine_arn)
-
-
-def machine_arn() -> str:
-    """The timed-flow state machine: the function's setting, else the one running this step."""
-    from huike.config.env import environment
-
-    machine = environment().timed_flow_state_machine_arn or _running_machine.get()
-    if not machine:
-        raise RuntimeError("no timed-flow state machine ARN: set TIMED_FLOW_STATE_MACHINE_ARN")
-    return machine
 
 
 def schedule(

@@ -8,7 +8,8 @@ from typing import Any
 from huike.core import clock, keys
 from huike.core.enums import DEFERRED_NOTICE, FLOW_NAMES, FlowName, Outcome, Purpose
 from huike.flows import customers, orders  # noqa: F401 - importing them registers the flows
-from huike.flows.registry import FlowResult, continue_at, handler_for, running_on
+from huike.flows.agenda import running_on
+from huike.flows.registry import FlowResult, continue_at, handler_for
 
 
 def run_step(state: dict[str, Any], state_machine_arn: str | None = None) -> dict[str, Any]:
