@@ -47,7 +47,8 @@ def test_no_reminder_when_paid_at_minute_ten(runtime, shopify):
 
     runtime.advance(seconds=3600)
     assert reminders(runtime) == []
-    assert [e["status"] for e in reminder_executions(runtime)] == ["SUCCEEDED"]
+    # Paying stopped the waiting reminder (no run, no transition after its Wait).
+    assert [e["status"] for e in reminder_executions(runtime)] == ["ABORTED"]
 
 
 def test_no_reminder_when_cancelled(runtime, shopify):
@@ -61,6 +62,7 @@ def test_no_reminder_when_cancelled(runtime, shopify):
 
     runtime.advance(seconds=3600)
     assert reminders(runtime) == []
+    assert [e["status"] for e in reminder_executions(runtime)] == ["ABORTED"]
 
 
 def test_reminder_due_at_23h_local_is_deferred_to_08h_local(runtime, shopify):

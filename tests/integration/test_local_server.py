@@ -240,7 +240,7 @@ def test_unpaid_order_gets_one_reminder_and_a_paid_one_gets_none(server, credent
     reminders = [m for m in outbox(server) if m["flow"] == "unpaid_reminder"]
     assert reminders == [message]
     statuses = {e["name"]: e["status"] for e in executions(server)}
-    assert statuses["unpaid_reminder-demo-shopify-820982912"] == "SUCCEEDED"
+    assert statuses["unpaid_reminder-demo-shopify-820982912"] == "ABORTED"  # stopped when paid
 
 
 def test_api_gateway_routing_over_http(server, credentials):

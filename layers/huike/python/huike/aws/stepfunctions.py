@@ -20,3 +20,19 @@ def start_execution(state_machine_arn: str, name: str, payload: dict[str, Any]) 
     except sfn.exceptions.ExecutionAlreadyExists:
         return f"{state_machine_arn.replace(':stateMachine:', ':execution:')}:{name}"
     return str(response["executionArn"])
+
+
+def stop_execution(state_machine_arn: str, name: str, cause: str) -> bool:
+    """Stop a waiting execution by name; False when it is not running (finished, or never started).
+    A step already running is not interrupted (its Lambda completes; only the result is dropped)."""
+    sfn = client("stepfunctions")
+    arn = f"{state_machine_arn.replace(':stateMachine:', ':execution:')}:{name}"
+    try:
+        sfn.stop_execution(executionArn=arn, cause=cause)
+    except (sfn.exceptions.ExecutionDoesNotExist, sfn.exceptions.InvalidArn):
+        return False
+    except sfn.exceptions.ClientError as exc:  # stopping a finished execution is refused: nothing to do
+        if exc.response.get("Error", {}).get("Code") in ("ValidationException", "ExecutionNotRunning"):
+            return False
+        raise
+    return True

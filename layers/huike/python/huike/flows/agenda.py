@@ -64,12 +64,15 @@ def start_or_keep(
     return name
 
 
-def cancel(slot: str) -> None:
-    """Drop a kept wake-up that can no longer send (check-on-wake stays the rule; this only saves
-    the execution). Nothing happens when it was never kept or has already started."""
+def cancel(name: str, why: str) -> None:
+    """Drop a wake-up that can no longer send (check-on-wake stays the rule; this only saves its
+    run): off the agenda when kept there, stopped while its execution waits. Nothing happens when
+    it was never scheduled or has already run."""
+    from huike.aws.stepfunctions import stop_execution
     from huike.store import agenda
 
-    agenda.cancel(slot)
+    agenda.cancel(name)
+    stop_execution(machine_arn(), name, why)
 
 
 def sweep(time_left: Callable[[], float] | None = None) -> dict[str, Any]:

@@ -111,9 +111,9 @@ def start_unpaid_reminder(tenant: TenantConfig, order: Order) -> bool:
 
 
 def drop_unpaid_reminder(tenant: TenantConfig, order: Order) -> None:
-    """Paid or cancelled: a reminder still kept on the agenda will never send (saves its run)."""
-    if tenant.flows.unpaid_reminder.enabled:
-        cancel(tenant.tenant_id, FlowName.UNPAID_REMINDER, order.order_id)
+    """Paid or cancelled: the reminder will never send (saves its run)."""
+    if tenant.flows.unpaid_reminder.enabled and order.placed_at is not None:
+        cancel(tenant.tenant_id, FlowName.UNPAID_REMINDER, order.order_id, why=f"order {order.status}")
 
 
 @flow(FlowName.UNPAID_REMINDER)
@@ -146,9 +146,9 @@ def start_delayed_shipment_check(tenant: TenantConfig, order: Order) -> None:
 
 
 def drop_delayed_shipment_check(tenant: TenantConfig, order: Order) -> None:
-    """Shipped or cancelled: the apology kept on the agenda will never send (saves its run)."""
-    if tenant.flows.delayed_shipment.enabled:
-        cancel(tenant.tenant_id, FlowName.DELAYED_SHIPMENT, order.order_id)
+    """Shipped or cancelled: the apology will never send (saves its run)."""
+    if tenant.flows.delayed_shipment.enabled and order.paid_at is not None:
+        cancel(tenant.tenant_id, FlowName.DELAYED_SHIPMENT, order.order_id, why=f"order {order.status}")
 
 
 @flow(FlowName.DELAYED_SHIPMENT)

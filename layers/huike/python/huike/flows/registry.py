@@ -77,8 +77,8 @@ def continue_at(state: dict[str, Any], wake_at: datetime, step: str, last: dict[
     return start_or_keep(name, following, wake_at, state.get("slot"), replacing=False)
 
 
-def cancel(tenant_id: str, flow_name: str, subject_id: str, *name_parts: str) -> None:
-    """Drop the agenda entry of a wake-up scheduled under its own name (see flows.agenda.cancel)."""
-    from huike.flows.agenda import cancel as cancel_slot
+def cancel(tenant_id: str, flow_name: str, subject_id: str, *name_parts: str, why: str) -> None:
+    """Drop a wake-up scheduled under its own name (see flows.agenda.cancel)."""
+    from huike.flows.agenda import cancel as cancel_wake_up
 
-    cancel_slot(keys.execution_name(flow_name, tenant_id, subject_id, *name_parts))
+    cancel_wake_up(keys.execution_name(flow_name, tenant_id, subject_id, *name_parts), why)
