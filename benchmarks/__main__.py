@@ -1,5 +1,6 @@
 """`make bench`: AWS calls per event, state transitions per flow, executions per order, cold
-imports and cost per 1,000 orders. Figures only, no timed assertions.
+imports, cost per 1,000 orders, seller API pages, imports and segments, and scale (open
+executions per 1,000 customers, item bytes after 200 orders). Figures only, no timed assertions.
 
 Everything runs on the local runtime (infra/local: moto, template.yaml, the real handlers, the
 virtual clock); AWS calls are counted at the botocore level and attributed to the function that
@@ -11,7 +12,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from benchmarks import cold_imports, cost, flows, intelligence, per_event, seller_api
+from benchmarks import cold_imports, cost, flows, intelligence, per_event, scale, seller_api
 from benchmarks.sessions import recorded
 from infra.local.template import REGION
 from tests.support.clock import DAYTIME_UTC
@@ -41,6 +42,10 @@ def main() -> None:
         refreshed = intelligence.measure_refresh(runtime, recorder, imported.counts["created"] + peak.orders)
     with recorded(DAYTIME_UTC) as (runtime, webhooks, recorder):
         segments = intelligence.measure_segments(runtime, webhooks.tenant, recorder)
+    with recorded(DAYTIME_UTC) as (runtime, webhooks, _):
+        opened = scale.measure_open_executions(runtime, webhooks)
+    with recorded(DAYTIME_UTC) as (runtime, webhooks, _):
+        items = scale.measure_item_bytes(runtime, webhooks)
 
     per_event.print_webhook_path(measured)
     per_event.print_stream_consumer(measured)
@@ -50,6 +55,7 @@ def main() -> None:
     cost.print_cost(usage)
     seller_api.print_figures(pages)
     intelligence.print_figures(imported, peak, refreshed, segments)
+    scale.print_figures(opened, items)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,8 @@ from benchmarks.tables import print_table
 from infra.local.template import NAME_PREFIX
 
 ORDERS = 1_000
+GOAL_USD = 0.30  # issue 10: AWS cost per 1,000 typical orders, before message fees
+CEILING_USD = 0.60
 # Public list prices, us-east-1 (aws.amazon.com/<service>/pricing/); free tiers ignored.
 SFN_STANDARD_USD_PER_TRANSITION = 0.025 / 1_000
 LAMBDA_USD_PER_REQUEST = 0.20 / 1_000_000
@@ -194,6 +196,8 @@ def print_cost(usage: Usage) -> None:
             f"DynamoDB units sized from the items (largest: {table}, {size:,} bytes); on-demand prices since Nov 2024",
             "messages per order: " + ", ".join(f"{n} {source}" for source, n in usage.messages_by.items()),
             "not included: API Gateway ($3.50 / 1M REST requests), CloudWatch Logs, X-Ray, storage",
+            f"goal: total excluding messages <= ${GOAL_USD:.2f} per {ORDERS:,} orders, never above ${CEILING_USD:.2f}"
+            f" (this run: ${infrastructure:.4f}, {'within' if infrastructure <= GOAL_USD else 'OVER'} the goal)",
         ],
         ["component", "per order", f"per {ORDERS:,} orders", "unit price", f"USD per {ORDERS:,} orders"],
         rows,

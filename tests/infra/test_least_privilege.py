@@ -175,6 +175,14 @@ def a_seller_imports_customers_then_orders_and_reads_the_report(runtime: LocalRu
     assert len(seller.get("/imports").json()["items"]) == 5
 
 
+def a_seller_moves_a_birthday_to_tomorrow(runtime: LocalRuntime, events: Any, seller: SellerApi) -> None:
+    """A birthday within the sweep's reach starts its execution from the seller API at once."""
+    events.post("customer.updated", customer=marketing.buyer(birthday="1990-12-20"))
+    moved = seller.patch(f"/customers/{marketing.BUYER_ID}", {"birthday": "1990-11-24"})
+    assert moved.status == 200, moved.body
+    assert [e for e in runtime.executions() if e["name"].endswith("-2026-1124")]
+
+
 STORIES: list[tuple[Callable[..., Any], dict[str, Any]]] = [
     (marketing.test_buyer_without_phone_gets_email_with_one_click_unsubscribe, {}),
     (marketing.test_bounce_or_complaint_suppresses_later_email, {"notification": "Bounce"}),
@@ -192,6 +200,8 @@ STORIES: list[tuple[Callable[..., Any], dict[str, Any]]] = [
     (policy_properties.test_stop_then_start_allows_marketing_again_only_with_consent, {}),
     (a_seller_imports_customers_then_orders_and_reads_the_report, {}),
     (agenda.test_no_execution_waits_more_than_two_days, {}),
+    (unpaid.test_reminder_due_at_23h_local_is_deferred_to_08h_local, {}),
+    (a_seller_moves_a_birthday_to_tomorrow, {}),
     (seller_customers.test_a_corrected_birthday_schedules_its_message_and_manual_tags_replace_the_old, {}),
 ]
 
