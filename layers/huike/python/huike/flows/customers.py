@@ -278,5 +278,5 @@ def birthday(state: dict[str, Any]) -> FlowResult:
     else:
         result = _send(tenant, customer, FlowName.BIRTHDAY, customer.customer_id, keys.year_step(local_now.year), {})
     if result.outcome is not Outcome.DEFERRED:
-        start_birthday(tenant, customer)  # next year's, a new execution (Standard runs last <= 1 year)
+        start_birthday(tenant, customer)  # next year's: kept on the agenda until the day before
     return result
