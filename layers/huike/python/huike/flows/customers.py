@@ -119,6 +119,7 @@ def start_browse_abandonment(
         customer_id=customer_id,
         product=product,
         viewed_at=clock.to_iso(viewed_at),
+        send_step=keys.day_step(viewed_at),
     )
     if reserve:
         key = keys.reservation_key(FlowName.BROWSE_ABANDONMENT, subject)
@@ -132,14 +133,14 @@ def browse_abandonment(state: dict[str, Any]) -> FlowResult:
     viewed_at = clock.parse_iso(state["viewed_at"])
     step = keys.day_step(viewed_at)
     if _ordered_since(customer, viewed_at):
-        return FlowResult(Outcome.EXITED, "ordered-since", data={"send_step": step})
+        return FlowResult(Outcome.EXITED, "ordered-since")
     settings = tenant.flows.browse_abandonment
     horizon = clock.now() - timedelta(days=settings.repeat_after_days)
     earlier = sends.sends_for(
         state["tenant_id"], keys.send_key_prefix(FlowName.BROWSE_ABANDONMENT, state["subject_id"])
     )
     if any(r.status == SendStatus.SENT and r.sent_at and r.sent_at > horizon for r in earlier):
-        return FlowResult(Outcome.EXITED, "sent-for-this-product-recently", data={"send_step": step})
+        return FlowResult(Outcome.EXITED, "sent-for-this-product-recently")
     product = state.get("product") or {}
     context = {
         "product": product.get("title") or "it",
@@ -199,6 +200,7 @@ def start_win_back(tenant: TenantConfig, customer: Customer) -> None:
         return
     # Named after the order that set the clock: the next order starts a new cycle, which replaces
     # the customer's kept one on the agenda (its slot); one already started exits when it wakes.
+    subject = keys.win_back_subject(customer.customer_id, customer.last_order_id)
     schedule(
         tenant.tenant_id,
         FlowName.WIN_BACK,
@@ -207,11 +209,11 @@ def start_win_back(tenant: TenantConfig, customer: Customer) -> None:
         customer.last_order_id,
         slot=keys.execution_name(FlowName.WIN_BACK, tenant.tenant_id, customer.customer_id),
         order_id=customer.last_order_id,
+        send_subject=subject,
     )
-    subject = keys.win_back_subject(customer.customer_id, customer.last_order_id)
     key = keys.reservation_key(FlowName.WIN_BACK, subject)
     cycles = keys.reservation_key(FlowName.WIN_BACK, keys.win_back_subject(customer.customer_id, ""))
-    customer_store.reserve_marketing(tenant.tenant_id, customer.customer_id, key, due, replacing=cycles)
+    customer_store.reserve_marketing(tenant.tenant_id, customer.customer_id, key, due, replacing=cycles, known=customer)
 
 
 @flow(FlowName.WIN_BACK)
@@ -220,9 +222,9 @@ def win_back(state: dict[str, Any]) -> FlowResult:
     customer = customer_store.get_customer(state["tenant_id"], state["subject_id"])
     subject = keys.win_back_subject(state["subject_id"], state["order_id"])
     if customer is None:
-        return FlowResult(Outcome.EXITED, "customer-not-found", data={"send_subject": subject})
+        return FlowResult(Outcome.EXITED, "customer-not-found")
     if customer.last_order_id != state["order_id"]:
-        return FlowResult(Outcome.EXITED, "ordered-since", data={"send_subject": subject})
+        return FlowResult(Outcome.EXITED, "ordered-since")
     settings = tenant.flows.win_back
     step = state["step"]
     context = {"shop_link": settings.shop_url or tenant.settings.links.shop_url or ""}
@@ -258,7 +260,7 @@ def start_birthday(tenant: TenantConfig, customer: Customer) -> None:
     due = next_birthday_at(tenant, customer, clock.now())
     if tenant.flows.birthday.enabled and due is not None:
         parts = (keys.year_step(due.year), due.strftime("%m%d"))
-        schedule(tenant.tenant_id, FlowName.BIRTHDAY, customer.customer_id, due, *parts)
+        schedule(tenant.tenant_id, FlowName.BIRTHDAY, customer.customer_id, due, *parts, send_step=parts[0])
 
 
 @flow(FlowName.BIRTHDAY)
@@ -266,13 +268,14 @@ def birthday(state: dict[str, Any]) -> FlowResult:
     tenant = tenants.get_tenant(state["tenant_id"])
     customer = customer_store.get_customer(state["tenant_id"], state["subject_id"])
     if customer is None or not customer.birthday:
-        return FlowResult(Outcome.EXITED, "no-birthday", data={"send_step": keys.year_step(clock.now().year)})
+        return FlowResult(Outcome.EXITED, "no-birthday")
     zone = recipient_zone(customer.timezone, customer.phone_timezone, tenant.settings.timezone)
     local_now = clock.now().astimezone(zone)
     due = next_birthday_at(tenant, customer, clock.now() - timedelta(days=1))
     if due is None or due.date() != local_now.date():  # corrected since: the new date's execution sends
         start_birthday(tenant, customer)  # (a no-op when it was scheduled with the correction)
-        return FlowResult(Outcome.EXITED, "birthday-changed")  # not this year's decision: no ledger entry
+        # Not this year's decision: recorded under the execution's own step, never the year's key.
+        return FlowResult(Outcome.EXITED, "birthday-changed", data={"send_step": state["step"]})
     if local_now.hour >= tenant.flows.birthday.window_end_hour:
         result = FlowResult(Outcome.SKIPPED, "outside-birthday-window")
     else:

@@ -61,7 +61,8 @@ def on_order_change(old_image: dict[str, Any] | None, new_image: dict[str, Any] 
         if transition == "created" and new.status is OrderStatus.PENDING and orders.start_unpaid_reminder(tenant, new):
             done.append("unpaid_reminder scheduled")
         elif transition == "paid":
-            orders.drop_unpaid_reminder(tenant, new)
+            if "created" not in happened:  # seen pending before: a reminder may be waiting
+                orders.drop_unpaid_reminder(tenant, new)
             if new.customer_id:
                 placed = new.placed_at or new.paid_at or clock.now()
                 customer = customer_store.record_paid_order(
@@ -75,7 +76,8 @@ def on_order_change(old_image: dict[str, Any] | None, new_image: dict[str, Any] 
                 orders.start_delayed_shipment_check(tenant, new)
                 done.append("payment_confirmation")
         elif transition == "shipped":
-            orders.drop_delayed_shipment_check(tenant, new)
+            if "paid" not in happened:  # paid before: its apology may be waiting
+                orders.drop_delayed_shipment_check(tenant, new)
             if new.status is OrderStatus.SHIPPED:
                 orders.notify(tenant, new, FlowName.SHIPPING_NOTICE)
                 done.append("shipping_notice")
@@ -83,7 +85,7 @@ def on_order_change(old_image: dict[str, Any] | None, new_image: dict[str, Any] 
             orders.notify(tenant, new, FlowName.DELIVERY_NOTICE)
             orders.start_review_invite(tenant, new)
             done.append("delivery_notice, review_invite scheduled")
-        elif transition == "cancelled":
+        elif transition == "cancelled" and "created" not in happened:
             orders.drop_unpaid_reminder(tenant, new)
             orders.drop_delayed_shipment_check(tenant, new)
         elif transition == "refunded":

@@ -48,7 +48,9 @@ def schedule(
     """Wake `flow_name` for `subject_id` at `wake_at`, once (the execution name is deterministic).
 
     Started now when due within the sweep's reach, else kept on the agenda (huike.flows.agenda).
-    `slot`: a name a later schedule of the same kind replaces (a customer's one win-back cycle)."""
+    `slot`: a name a later schedule of the same kind replaces (a customer's one win-back cycle).
+    `send_subject` / `send_step` in `extra`: the send key's parts where they are not the subject
+    and step, so an exit or a failure is recorded on the key the flow would have sent under."""
     from huike.flows.agenda import start_or_keep
 
     name = keys.execution_name(flow_name, tenant_id, subject_id, *name_parts)

@@ -38,7 +38,7 @@ def record_failure(state: dict[str, Any], failure: dict[str, Any]) -> dict[str, 
     error = str(failure.get("Error") or "States.TaskFailed")
     cause = str(failure.get("Cause") or "")
     flow_name = state.get(DEFERRED_NOTICE) or state.get("flow", "")
-    subject, step = _ledger_subject_and_step(state)
+    subject, step = _send_key_parts(state)
     record_on_ledger(get_tenant(state["tenant_id"]), flow_name, subject, step, error, cause)
     return {**state, "outcome": Outcome.FAILED, "last": {"outcome": Outcome.FAILED, "reason": error}}
 
@@ -48,8 +48,7 @@ def _record_exit(state: dict[str, Any], result: FlowResult) -> None:
     from huike.store.tenants import get_tenant
 
     flow_name = state.get(DEFERRED_NOTICE) or state["flow"]
-    subject = result.data.get("send_subject", state["subject_id"])
-    step = result.data.get("send_step", state["step"])
+    subject, step = _send_key_parts({**state, **result.data})
     tenant = get_tenant(state["tenant_id"])
     record_exit(tenant, flow_name, subject, step, result.reason or "exit condition met")
     customer_id = state.get("customer_id") or (state["subject_id"] if flow_name == FlowName.WIN_BACK else None)
@@ -59,13 +58,6 @@ def _record_exit(state: dict[str, Any], result: FlowResult) -> None:
         release_reservation(tenant.tenant_id, customer_id, keys.reservation_key(flow_name, subject))
 
 
-def _ledger_subject_and_step(state: dict[str, Any]) -> tuple[str, str]:
-    """The send key's subject and step the flow would have used (see each flow's send)."""
-    flow_name, subject, step = state.get("flow"), state["subject_id"], state["step"]
-    if flow_name == FlowName.WIN_BACK and state.get("order_id"):
-        return keys.win_back_subject(subject, state["order_id"]), step
-    if flow_name == FlowName.BROWSE_ABANDONMENT and state.get("viewed_at"):
-        return subject, keys.day_step(clock.parse_iso(state["viewed_at"]))
-    if flow_name == FlowName.BIRTHDAY:
-        return subject, keys.year_step(clock.parse_iso(state["wake_at"]).year)
-    return subject, step
+def _send_key_parts(state: dict[str, Any]) -> tuple[str, str]:
+    """The subject and step of the send key the flow sends under (see registry.schedule)."""
+    return state.get("send_subject") or state["subject_id"], state.get("send_step") or state["step"]

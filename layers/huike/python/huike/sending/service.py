@@ -314,23 +314,22 @@ def _deliver(request: SendRequest, route: policy.Route, body: str, subject: str,
 # -- ledger ------------------------------------------------------------------------------------------
 def record_exit(tenant: TenantConfig, flow: str, subject_id: str, step: str, why: str) -> None:
     """A flow that stops before sending still leaves its decision on the ledger (skipped: exited)."""
-    purpose = tenant.flows.of(flow).purpose if flow in FLOW_NAMES else Purpose.TRANSACTIONAL
-    record = SendRecord.key(
-        tenant.tenant_id,
-        keys.send_key(flow, subject_id, step),
-        flow=flow,
-        purpose=purpose,
-        decided_at=clock.now(),
-        attempts=1,
-    )
-    _record_skip(record, SkipReason.EXITED, why)
+    _record_skip(_flow_record(tenant, flow, subject_id, step), SkipReason.EXITED, why)
 
 
 def record_failure(tenant: TenantConfig, flow: str, subject_id: str, step: str, error: str, cause: str) -> None:
     """A flow step whose retries ran out leaves a failed key (re-decidable, listed in the send
     log), unless the key was decided for good; the execution then fails (an alarm watches)."""
+    record = _flow_record(tenant, flow, subject_id, step)
+    record.status, record.reason = SendStatus.FAILED, f"retries-exhausted: {error}"[:200]
+    record.detail = mask_identifiers(cause)[:500] or None
+    sends.claim_send(record)
+
+
+def _flow_record(tenant: TenantConfig, flow: str, subject_id: str, step: str) -> SendRecord:
+    """A ledger record for a flow's send key, decided now without a send."""
     purpose = tenant.flows.of(flow).purpose if flow in FLOW_NAMES else Purpose.TRANSACTIONAL
-    record = SendRecord.key(
+    return SendRecord.key(
         tenant.tenant_id,
         keys.send_key(flow, subject_id, step),
         flow=flow,
@@ -338,9 +337,6 @@ def record_failure(tenant: TenantConfig, flow: str, subject_id: str, step: str, 
         decided_at=clock.now(),
         attempts=1,
     )
-    record.status, record.reason = SendStatus.FAILED, f"retries-exhausted: {error}"[:200]
-    record.detail = mask_identifiers(cause)[:500] or None
-    sends.claim_send(record)
 
 
 def _record_skip(record: SendRecord, reason: str, detail: str | None = None) -> SendOutcome:

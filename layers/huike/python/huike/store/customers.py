@@ -701,12 +701,20 @@ def pending_after(
     return kept[-MAX_PENDING:]
 
 
-def reserve_marketing(tenant_id: str, customer_id: str, key: str, due: datetime, replacing: str | None = None) -> None:
+def reserve_marketing(
+    tenant_id: str,
+    customer_id: str,
+    key: str,
+    due: datetime,
+    replacing: str | None = None,
+    known: Customer | None = None,
+) -> None:
     """Note a scheduled marketing send, so a lower-priority flow can yield to it under caps.
 
-    Read, then set: a reservation written concurrently by another event may be lost, which only
-    weakens one cap-priority hint (the send itself is decided on the ledger)."""
-    known = get_customer(tenant_id, customer_id)
+    Read (unless the caller has the customer as just written), then set: a reservation written
+    concurrently by another event may be lost, which only weakens one cap-priority hint (the
+    send itself is decided on the ledger)."""
+    known = known or get_customer(tenant_id, customer_id)
     pending = pending_after(known.marketing_pending if known else None, key, due, replacing)
     Customer.key(tenant_id, customer_id).update(actions=[Customer.marketing_pending.set(pending)])
 
