@@ -75,7 +75,6 @@ def continue_at(state: dict[str, Any], wake_at: datetime, step: str, last: dict[
     root = state.get("execution") or keys.execution_name(state["flow"], state["tenant_id"], state["subject_id"])
     name = keys.continuation_name(root, wake_at)
     following = {**state, "step": step, "wake_at": clock.to_iso(wake_at), "execution": root, "last": last}
-    following.pop("outcome", None)
     return start_or_keep(name, following, wake_at, state.get("slot"), replacing=False)
 
 
