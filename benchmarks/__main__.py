@@ -1,6 +1,7 @@
 """`make bench`: AWS calls per event, state transitions per flow, executions per order, cold
 imports, cost per 1,000 orders, seller API pages, imports and segments, and scale (open
-executions per 1,000 customers, item bytes after 200 orders). Figures only, no timed assertions.
+executions per 1,000 customers, item bytes after 200 orders), and the local runtime against
+pending executions. Figures only, no timed assertions.
 
 Everything runs on the local runtime (infra/local: moto, template.yaml, the real handlers, the
 virtual clock); AWS calls are counted at the botocore level and attributed to the function that
@@ -12,7 +13,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from benchmarks import cold_imports, cost, flows, intelligence, per_event, scale, seller_api
+from benchmarks import cold_imports, cost, flows, intelligence, local_runtime, per_event, scale, seller_api
 from benchmarks.sessions import recorded
 from infra.local.template import REGION
 from tests.support.clock import DAYTIME_UTC
@@ -46,6 +47,10 @@ def main() -> None:
         opened = scale.measure_open_executions(runtime, webhooks)
     with recorded(DAYTIME_UTC) as (runtime, webhooks, _):
         items = scale.measure_item_bytes(runtime, webhooks)
+    pending_runs = []
+    for pending in local_runtime.PENDING:
+        with recorded(DAYTIME_UTC) as (runtime, webhooks, _):
+            pending_runs.append(local_runtime.measure(runtime, webhooks, pending))
 
     per_event.print_webhook_path(measured)
     per_event.print_stream_consumer(measured)
@@ -56,6 +61,7 @@ def main() -> None:
     seller_api.print_figures(pages)
     intelligence.print_figures(imported, peak, refreshed, segments)
     scale.print_figures(opened, items)
+    local_runtime.print_figures(pending_runs)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from copy import deepcopy
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -29,7 +29,15 @@ class WaitClock(Protocol):
 
     def now(self) -> dt.datetime: ...
 
-    def wait_until(self, deadline: dt.datetime, keep_waiting: Callable[[], bool]) -> None: ...
+    def wait_until(
+        self, deadline: dt.datetime, keep_waiting: Callable[[], bool], token: Hashable | None = None
+    ) -> None: ...
+
+    def release(self, token: Hashable) -> None: ...
+
+    def execution_started(self) -> None: ...
+
+    def execution_ended(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -81,11 +89,13 @@ def install_wait_patch(clock: WaitClock) -> None:
     moto's executor sleeps in WaitFunction._wait_interval and measures Timestamp waits against
     datetime.now(). Both are replaced so that a Wait blocks until the virtual clock reaches its
     deadline (or the execution stops); a Retry's backoff sleep (retrier_decl's time.sleep) waits
-    on the virtual clock as well. Nothing else in the executor is touched.
+    on the virtual clock as well. The execution worker is wrapped, not changed, so the clock
+    counts the executions running (start, and the end of its thread) and wakes a stopped one.
     """
     from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEventException
     from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function import timestamp, wait_function
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
     require_pinned_version()
     _installed["clock"] = clock
@@ -95,7 +105,7 @@ def install_wait_patch(clock: WaitClock) -> None:
     def wait_interval(self: Any, env: Any, wait_seconds: int) -> None:
         active: WaitClock = _installed["clock"]
         deadline = active.now() + dt.timedelta(seconds=max(wait_seconds, 0))
-        active.wait_until(deadline, env.is_running)
+        active.wait_until(deadline, env.is_running, token=id(env))
 
     def timestamp_wait_seconds(self: Any, env: Any) -> int:
         self.string.eval(env=env)
@@ -113,7 +123,43 @@ def install_wait_patch(clock: WaitClock) -> None:
     REPLACED["Timestamp._get_wait_seconds"] = timestamp.Timestamp._get_wait_seconds
     wait_function.WaitFunction._wait_interval = wait_interval  # type: ignore[method-assign]
     timestamp.Timestamp._get_wait_seconds = timestamp_wait_seconds  # type: ignore[method-assign]
+    _count_executions(ExecutionWorker)
     _installed["patched"] = True
+
+
+def _count_executions(worker: Any) -> None:
+    """Each worker remembers the clock it started under (a runtime started later in the same
+    process has its own), counts itself running until its thread ends, and a stop wakes its Wait."""
+    start, logic, stop = worker.start, worker._execution_logic, worker.stop
+    REPLACED.update({"ExecutionWorker.start": start, "ExecutionWorker._execution_logic": logic})
+    REPLACED["ExecutionWorker.stop"] = stop
+
+    def counted_start(self: Any) -> None:
+        self.huike_clock = _installed["clock"]
+        self.huike_clock.execution_started()
+        try:
+            start(self)
+        except BaseException:
+            self.huike_clock.execution_ended()
+            raise
+
+    def counted_logic(self: Any) -> None:
+        try:
+            logic(self)
+        finally:
+            started_under: WaitClock | None = getattr(self, "huike_clock", None)  # None: a sync worker
+            if started_under is not None:
+                started_under.execution_ended()
+
+    def releasing_stop(self: Any, stop_date: dt.datetime, error: str | None, cause: str | None) -> None:
+        stop(self, stop_date=stop_date, error=error, cause=cause)
+        started_under: WaitClock | None = getattr(self, "huike_clock", None)
+        if started_under is not None and self.env is not None:
+            started_under.release(id(self.env))
+
+    worker.start = counted_start
+    worker._execution_logic = counted_logic
+    worker.stop = releasing_stop
 
 
 class _VirtualSleep:

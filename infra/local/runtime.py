@@ -163,11 +163,13 @@ class LocalRuntime:
             self._pump()  # AWS runs the stream and queue consumers shortly after the write
         return result
 
-    def _pump(self) -> None:
+    def _pump(self) -> bool:
         """Deliver stream records and queue messages until none is left (one feeds the other):
-        every stream record first, then one queue batch, and again."""
+        every stream record first, then one queue batch, and again. True if anything was delivered."""
+        delivered = False
         while self.streams.drain() or self.queues.deliver_one_batch():
-            pass
+            delivered = True
+        return delivered
 
     # -- S3 (presigned uploads) -----------------------------------------------------------
     def upload(self, url: str, body: bytes) -> ApiResponse:
@@ -193,10 +195,8 @@ class LocalRuntime:
             raise ValueError("the virtual clock never moves backwards")
         self.wait_quiescent()
         while True:
-            due = [deadline for deadline in self.clock.waiting() if deadline <= target]
-            firing = self.scheduler.next_firing()
-            if firing is not None and firing <= target:
-                due.append(firing)
+            due = [moment for moment in (self.clock.next_deadline(), self.scheduler.next_firing()) if moment]
+            due = [moment for moment in due if moment <= target]
             if not due:
                 break
             self.clock.set(min(due))
@@ -212,19 +212,17 @@ class LocalRuntime:
             self.scheduler.fire_due(self.clock.now())
 
     def wait_quiescent(self, timeout: float = QUIESCENCE_TIMEOUT_SECONDS) -> None:
-        """Every RUNNING execution is blocked in a Wait whose deadline is still ahead."""
+        """Every running execution is blocked in a Wait whose deadline is still ahead, and no
+        stream record or queue message is left to deliver. Event-driven (clock.wait_settled):
+        the cost does not grow with the number of executions waiting."""
         give_up = time.monotonic() + timeout
         while True:
+            if not self.clock.wait_settled(max(give_up - time.monotonic(), 0)):
+                running, blocked = self.clock.counts()
+                raise TimeoutError(f"executions did not settle: {running} running, {blocked} waiting")
             with self._api_lock:
-                self._pump()
-            executions = moto_compat.executions()
-            running = sum(1 for e in executions if e.status == "RUNNING")
-            starting = sum(1 for e in executions if e.status is None)
-            if starting == 0 and running == len(self.clock.waiting()):
-                return
-            if time.monotonic() > give_up:
-                raise TimeoutError(f"executions did not settle: {running} running, {len(self.clock.waiting())} waiting")
-            time.sleep(0.005)
+                if not self._pump() and self.clock.settled():  # nothing delivered, nothing started
+                    return
 
     # -- introspection ------------------------------------------------------------------
     def executions(self) -> list[dict[str, Any]]:

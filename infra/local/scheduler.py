@@ -57,7 +57,7 @@ def _field(text: str, size: int) -> set[int]:
 class LocalScheduler:
     """Fires the template's schedules as the virtual clock passes their times."""
 
-    def __init__(self, template: LocalTemplate, lambdas: LambdaHost, after_each: Callable[[], None]) -> None:
+    def __init__(self, template: LocalTemplate, lambdas: LambdaHost, after_each: Callable[[], object]) -> None:
         self.schedules = [
             Schedule(spec.function, spec.expression, json.loads(spec.input or "{}")) for spec in template.schedules()
         ]

@@ -99,10 +99,33 @@ def test_the_wait_patch_is_installed_by_a_runtime(runtime):
         "WaitFunction._wait_interval",
         "Timestamp._get_wait_seconds",
         "retrier_decl.time",
+        "ExecutionWorker.start",
+        "ExecutionWorker._execution_logic",
+        "ExecutionWorker.stop",
         "ActionAuthenticatorMixin._authenticate_and_authorize_action",  # the IAM checks (below)
     }
     assert WaitFunction._wait_interval is not moto_compat.REPLACED["WaitFunction._wait_interval"]
     assert Timestamp._get_wait_seconds is not moto_compat.REPLACED["Timestamp._get_wait_seconds"]
+
+
+def test_the_execution_worker_hooks_have_the_shape_they_wrap():
+    from moto.stepfunctions.parser.backend.execution import Execution
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker, SyncExecutionWorker
+
+    start = moto_original(ExecutionWorker, "start")
+    logic = moto_original(ExecutionWorker, "_execution_logic")
+    stop = moto_original(ExecutionWorker, "stop")
+    assert parameters(start) == ["self"] and parameters(logic) == ["self"]
+    assert parameters(stop) == ["self", "stop_date", "error", "cause"]
+    # The worker's thread runs _execution_logic, which ends with the execution's terminal status.
+    assert "Thread(target=self._execution_logic" in inspect.getsource(start)
+    assert "self._execution_communication.terminated()" in inspect.getsource(logic)
+    # stop sets the stop on the worker's env, the env the Wait patch registered the waiter under.
+    assert "self.env.set_stop(" in inspect.getsource(stop)
+    assert "env" in ExecutionWorker.__annotations__
+    # Express (sync) workers run the logic in the caller's thread, without start: never counted.
+    assert "start" in vars(SyncExecutionWorker)
+    assert "exec_worker.stop(" in inspect.getsource(Execution.stop)
 
 
 # -- the IAM checks' targets ----------------------------------------------------------------------

@@ -62,3 +62,55 @@ def test_handlers_read_the_virtual_clock(runtime):
 
     runtime.advance(seconds=7 * 86400)
     assert clock.now() == runtime.clock.now()
+
+
+# -- the clock's cost follows due work ------------------------------------------------------------
+def test_moving_the_clock_wakes_only_the_executions_it_makes_due():
+    import threading
+
+    from infra.local.clock import VirtualClock
+
+    start = dt.datetime(2026, 11, 24, 12, tzinfo=dt.UTC)
+    clock = VirtualClock(start)
+    woken: list[int] = []
+
+    def wait(hours: int) -> None:
+        clock.execution_started()
+        clock.wait_until(start + dt.timedelta(hours=hours), lambda: True)
+        woken.append(hours)
+        clock.execution_ended()
+
+    threads = [threading.Thread(target=wait, args=(hours,)) for hours in (3, 1, 2)]
+    for thread in threads:
+        thread.start()
+    assert clock.wait_settled(5) and clock.counts() == (3, 3)
+    assert clock.next_deadline() == start + dt.timedelta(hours=1)
+
+    clock.set(start + dt.timedelta(hours=2))
+    assert clock.wait_settled(5)
+    assert sorted(woken) == [1, 2] and clock.counts() == (1, 1)
+    assert clock.next_deadline() == start + dt.timedelta(hours=3)
+
+    clock.close()
+    for thread in threads:
+        thread.join(5)
+    assert sorted(woken) == [1, 2, 3] and clock.counts() == (0, 0)
+
+
+def test_a_stopped_execution_leaves_its_wait_at_once(runtime):
+    sfn = boto3.client("stepfunctions", region_name="us-east-1")
+    machine = sfn.create_state_machine(
+        name="wait-to-stop", definition=json.dumps(WAIT_A_DAY), roleArn="arn:aws:iam::123456789012:role/x"
+    )
+    until = (runtime.clock.now() + dt.timedelta(days=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    execution = sfn.start_execution(
+        stateMachineArn=machine["stateMachineArn"], name="wait-to-stop-1", input=json.dumps({"until": until})
+    )
+    runtime.wait_quiescent()
+    assert runtime.clock.counts() == (1, 1)
+
+    sfn.stop_execution(executionArn=execution["executionArn"])
+    runtime.wait_quiescent()  # without moving the clock: the stop woke the Wait
+
+    assert sfn.describe_execution(executionArn=execution["executionArn"])["status"] == "ABORTED"
+    assert runtime.clock.counts() == (0, 0) and runtime.clock.next_deadline() is None

@@ -33,4 +33,11 @@ def _data_loader() -> Any:
 
 @process_cache
 def client(service: str) -> Any:
+    """The container's one client of `service` (every table, PynamoDB's and Powertools', shares
+    the DynamoDB one)."""
+    if service == "dynamodb":
+        from botocore.config import Config
+
+        # What PynamoDB configured for its own clients: standard retries, 4 attempts in all.
+        return session().client(service, config=Config(retries={"mode": "standard", "total_max_attempts": 4}))
     return session().client(service)

@@ -14,7 +14,7 @@ from huike.store import tenants
 
 def unsubscribe(tenant_id: str, token: str, user_agent: str | None, source_ip: str | None) -> dict[str, str]:
     """Current state on the customer, history in the ledger."""
-    tenant = tenants.get_tenant(tenant_id)
+    tenant = tenants.cached_tenant(tenant_id)
     customer_id = customer_for_token(tenant, token)
     customer = customer_store.get_customer(tenant_id, customer_id)
     if customer is None:

@@ -228,12 +228,12 @@ def _median_interval(tenant_id: str) -> float | None:
     else what the seller set for win-back."""
     from huike.customers.rhythm import rhythm_of
     from huike.store.insights import rhythm_histogram
-    from huike.store.tenants import get_tenant
+    from huike.store.tenants import cached_tenant
 
     measured = rhythm_of(rhythm_histogram(tenant_id))["median_days"]
     if measured is not None:
         return float(measured)  # type: ignore[arg-type]
-    configured = get_tenant(tenant_id).flows.win_back.store_median_interval_days
+    configured = cached_tenant(tenant_id).flows.win_back.store_median_interval_days
     return float(configured) if configured is not None else None
 
 

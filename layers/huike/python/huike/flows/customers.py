@@ -70,7 +70,7 @@ def start_cart_abandonment(
 
 @flow(FlowName.CART_ABANDONMENT)
 def cart_abandonment(state: dict[str, Any]) -> FlowResult:
-    tenant = tenants.get_tenant(state["tenant_id"])
+    tenant = tenants.cached_tenant(state["tenant_id"])
     cart = cart_store.get_cart(state["tenant_id"], state["subject_id"])
     if cart is None:
         return FlowResult(Outcome.EXITED, "cart-not-found")
@@ -128,7 +128,7 @@ def start_browse_abandonment(
 
 @flow(FlowName.BROWSE_ABANDONMENT)
 def browse_abandonment(state: dict[str, Any]) -> FlowResult:
-    tenant = tenants.get_tenant(state["tenant_id"])
+    tenant = tenants.cached_tenant(state["tenant_id"])
     customer = customer_store.get_customer(state["tenant_id"], state["customer_id"])
     viewed_at = clock.parse_iso(state["viewed_at"])
     step = keys.day_step(viewed_at)
@@ -218,7 +218,7 @@ def start_win_back(tenant: TenantConfig, customer: Customer) -> None:
 
 @flow(FlowName.WIN_BACK)
 def win_back(state: dict[str, Any]) -> FlowResult:
-    tenant = tenants.get_tenant(state["tenant_id"])
+    tenant = tenants.cached_tenant(state["tenant_id"])
     customer = customer_store.get_customer(state["tenant_id"], state["subject_id"])
     subject = keys.win_back_subject(state["subject_id"], state["order_id"])
     if customer is None:
@@ -265,7 +265,7 @@ def start_birthday(tenant: TenantConfig, customer: Customer) -> None:
 
 @flow(FlowName.BIRTHDAY)
 def birthday(state: dict[str, Any]) -> FlowResult:
-    tenant = tenants.get_tenant(state["tenant_id"])
+    tenant = tenants.cached_tenant(state["tenant_id"])
     customer = customer_store.get_customer(state["tenant_id"], state["subject_id"])
     if customer is None or not customer.birthday:
         return FlowResult(Outcome.EXITED, "no-birthday")

@@ -45,7 +45,7 @@ def on_order_change(old_image: dict[str, Any] | None, new_image: dict[str, Any] 
     happened = transitions(old, new)
     if not happened:
         return []
-    tenant = tenants.get_tenant(new.tenant_id)
+    tenant = tenants.cached_tenant(new.tenant_id)
     if new.imported_by:
         # History brought by an import: its stats count, but no flow starts (no one is told today
         # about an order of last year, and win-back waits for the customer's next real order).

@@ -67,7 +67,7 @@ def as_result(outcome: SendOutcome) -> FlowResult:
 
 
 def _load(state: dict[str, Any]) -> tuple[TenantConfig, Order | None]:
-    tenant = tenants.get_tenant(state["tenant_id"])
+    tenant = tenants.cached_tenant(state["tenant_id"])
     return tenant, order_store.get_order(state["tenant_id"], state.get("order_id") or state["subject_id"])
 
 

@@ -33,23 +33,23 @@ def run_step(state: dict[str, Any], state_machine_arn: str | None = None) -> dic
 def record_failure(state: dict[str, Any], failure: dict[str, Any]) -> dict[str, Any]:
     """The step's retries ran out (the state machine's Catch): leave the failure on the ledger."""
     from huike.sending.service import record_failure as record_on_ledger
-    from huike.store.tenants import get_tenant
+    from huike.store.tenants import cached_tenant
 
     error = str(failure.get("Error") or "States.TaskFailed")
     cause = str(failure.get("Cause") or "")
     flow_name = state.get(DEFERRED_NOTICE) or state.get("flow", "")
     subject, step = _send_key_parts(state)
-    record_on_ledger(get_tenant(state["tenant_id"]), flow_name, subject, step, error, cause)
+    record_on_ledger(cached_tenant(state["tenant_id"]), flow_name, subject, step, error, cause)
     return {**state, "outcome": Outcome.FAILED, "last": {"outcome": Outcome.FAILED, "reason": error}}
 
 
 def _record_exit(state: dict[str, Any], result: FlowResult) -> None:
     from huike.sending.service import record_exit
-    from huike.store.tenants import get_tenant
+    from huike.store.tenants import cached_tenant
 
     flow_name = state.get(DEFERRED_NOTICE) or state["flow"]
     subject, step = _send_key_parts({**state, **result.data})
-    tenant = get_tenant(state["tenant_id"])
+    tenant = cached_tenant(state["tenant_id"])
     record_exit(tenant, flow_name, subject, step, result.reason or "exit condition met")
     customer_id = state.get("customer_id") or (state["subject_id"] if flow_name == FlowName.WIN_BACK else None)
     if customer_id and flow_name in FLOW_NAMES and tenant.flows.of(flow_name).purpose is Purpose.MARKETING:

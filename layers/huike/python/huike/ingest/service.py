@@ -24,7 +24,7 @@ from huike.ingest import signatures
 from huike.store import carts as cart_store
 from huike.store import orders as order_store
 from huike.store.deliveries import write_delivery
-from huike.store.tenants import get_tenant
+from huike.store.tenants import cached_tenant, get_tenant
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
@@ -42,14 +42,25 @@ def _required_header(headers: Mapping[str, str], name: str) -> str:
     return value.strip()
 
 
+def _signed_by(tenant_id: str, verifies: Callable[[TenantConfig], bool]) -> TenantConfig | None:
+    """The tenant whose secret verifies the delivery: the cached tenant, else (a secret rotated
+    since it was cached) the tenant read again; None when neither does."""
+    tenant = cached_tenant(tenant_id)
+    if verifies(tenant):
+        return tenant
+    tenant = get_tenant(tenant_id)
+    return tenant if verifies(tenant) else None
+
+
 def receive_shopify(
     tenant_id: str, headers: Mapping[str, str], raw_body: bytes, lambda_context: Any = None
 ) -> dict[str, Any]:
     """Verify and apply one Shopify delivery. Raises NotFound / Unauthorized / BadRequest."""
     from huike.ingest.platforms import shopify
 
-    tenant = get_tenant(tenant_id)
-    if not signatures.verify_base64_hmac(tenant.secret("shopify"), raw_body, _header(headers, "X-Shopify-Hmac-Sha256")):
+    signature = _header(headers, "X-Shopify-Hmac-Sha256")
+    tenant = _signed_by(tenant_id, lambda t: signatures.verify_base64_hmac(t.secret("shopify"), raw_body, signature))
+    if tenant is None:
         raise Unauthorized("invalid X-Shopify-Hmac-Sha256 signature")
     topic = _required_header(headers, "X-Shopify-Topic")
     webhook_id = _required_header(headers, "X-Shopify-Webhook-Id")
@@ -67,12 +78,14 @@ def receive_woocommerce(
 ) -> dict[str, Any]:
     from huike.ingest.platforms import woocommerce
 
-    tenant = get_tenant(tenant_id)
+    cached_tenant(tenant_id)  # NotFound for an unknown tenant, even for a ping
     if woocommerce.is_ping(raw_body):  # sent when a webhook is saved, possibly unsigned; stores nothing
         return {"status": "ignored", "reason": "webhook ping"}
-    if not signatures.verify_base64_hmac(
-        tenant.secret("woocommerce"), raw_body, _header(headers, "X-WC-Webhook-Signature")
-    ):
+    signature = _header(headers, "X-WC-Webhook-Signature")
+    tenant = _signed_by(
+        tenant_id, lambda t: signatures.verify_base64_hmac(t.secret("woocommerce"), raw_body, signature)
+    )
+    if tenant is None:
         raise Unauthorized("invalid X-WC-Webhook-Signature signature")
     topic = _required_header(headers, "X-WC-Webhook-Topic")
     delivery_id = _required_header(headers, "X-WC-Webhook-Delivery-ID")
@@ -88,10 +101,9 @@ def receive_canonical(
 ) -> dict[str, Any]:
     from huike.ingest.platforms import canonical
 
-    tenant = get_tenant(tenant_id)
-    if not signatures.verify_canonical(
-        tenant.secret("events"), raw_body, _header(headers, "Huike-Signature"), clock.now().timestamp()
-    ):
+    signature, now = _header(headers, "Huike-Signature"), clock.now().timestamp()
+    tenant = _signed_by(tenant_id, lambda t: signatures.verify_canonical(t.secret("events"), raw_body, signature, now))
+    if tenant is None:
         raise Unauthorized("invalid or expired Huike-Signature (t=<unix>,v1=<hex>, 300 s tolerance)")
     event = canonical.to_event(_json(raw_body))
     return _apply_once(tenant, keys.delivery_key(tenant_id, "events", event.id), event, lambda_context)

@@ -3,7 +3,6 @@ PynamoDB opens its connection, so no access function binds anything."""
 
 from __future__ import annotations
 
-import functools
 import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -77,45 +76,35 @@ _connecting = threading.Lock()
 
 def _container_connection(model: type[Model]) -> Any:
     """PynamoDB keeps one connection on the model class; a container keeps its own, so a host
-    running several functions in one process signs each function's calls with its own role."""
+    running several functions in one process signs each function's calls with its own role.
+    Every table's connection sends through the container's one DynamoDB client (see
+    transaction_connection), not a client per model."""
     connections = container_state().setdefault("pynamodb-connections", {})
     connection = connections.get(model)
     if connection is None or connection.table_name != model.Meta.table_name:
         with _connecting:
             model._connection = None
-            connection = connections[model] = _PYNAMODB_CONNECTION(model)
+            connection = _PYNAMODB_CONNECTION(model)
             model._connection = None
-            # PynamoDB gives each connection a new botocore session, which parses botocore's
-            # endpoint data again (~0.1 s each): a container's tables share one session instead.
-            connection.connection._local.session = botocore_session()
+            shared = transaction_connection()
+            if connection.table_name not in shared._tables:
+                shared.add_meta_table(connection.connection.get_meta_table(connection.table_name))
+            connection.connection = shared
+            connections[model] = connection
     return connection
 
 
 @process_cache
-def botocore_session() -> Any:
-    """The container's botocore session for PynamoDB (credentials are read when its first client
-    is built); its data loader is shared by the process, so botocore's data is parsed once."""
-    from botocore.session import get_session
-
-    session = get_session()
-    session.register_component("data_loader", _data_loader())
-    return session
-
-
-@functools.cache
-def _data_loader() -> Any:
-    from botocore.session import get_session
-
-    return get_session().get_component("data_loader")
-
-
-@process_cache
 def transaction_connection() -> Any:
-    """One PynamoDB connection (and botocore client) per container for transactions."""
+    """The container's one PynamoDB connection: every table's, and transactions'. It sends through
+    the container's DynamoDB client (huike.aws.clients), the one Powertools' idempotency uses too:
+    building a botocore client costs ~0.06 s of a cold start, so a container builds one per service."""
     from pynamodb.connection import Connection
 
+    from huike.aws.clients import client
+
     connection = Connection(region=environment().region)
-    connection._local.session = botocore_session()  # shared, as for the tables (see above)
+    connection._client = client("dynamodb")
     return connection
 
 

@@ -1,7 +1,9 @@
 """Tenants.
 
 Access patterns:
-  get by tenant_id                                GetItem   PK tenant_id
+  get by tenant_id                                GetItem   PK tenant_id (hot paths: cached_tenant,
+                                                  at most one read per TENANT_CACHE_SECONDS per
+                                                  container)
   by SMS origination number (inbound replies)     Query     GSI sms_number-index (PK sms_number)
   create, never overwriting                       PutItem   condition attribute_not_exists
   settings or flow overrides replaced             UpdateItem condition attribute_exists (in one
@@ -19,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
@@ -29,6 +32,7 @@ from huike.config.flows import FlowsConfig
 from huike.config.tenant import TenantConfig, TenantSettings
 from huike.config.validation import load_lenient
 from huike.core import clock
+from huike.core.caches import container_state
 from huike.core.errors import HuikeError, NotFound
 from huike.store.base import BoundTable, get_or_none, register, transaction_connection, update_existing
 
@@ -82,12 +86,38 @@ class Tenant(Model):
     created_at = UTCDateTimeAttribute()
 
 
+TENANT_CACHE_SECONDS = 60
+
+
 def get_tenant(tenant_id: str) -> TenantConfig:
+    """The tenant as stored now (one GetItem): what the seller API and the admin CLI show."""
     item = get_or_none(Tenant, tenant_id)
     if item is None:
         # The id is not echoed: a probe learns nothing from the answer but that there is none.
         raise NotFound("unknown tenant")
-    return _config(item)
+    return _remembered(_config(item))
+
+
+def cached_tenant(tenant_id: str) -> TenantConfig:
+    """The tenant as this container read it at most TENANT_CACHE_SECONDS ago (webhooks, streams,
+    flow steps: an order reads its tenant ~20 times). A change written by this container applies
+    here at once; one written by another function (the seller API, the admin CLI) applies within
+    TENANT_CACHE_SECONDS, on the handlers' clock."""
+    remembered = _tenant_cache().get(tenant_id)
+    if remembered is not None and clock.now() < remembered[0]:
+        return remembered[1]
+    return get_tenant(tenant_id)
+
+
+def _tenant_cache() -> dict[str, tuple[Any, TenantConfig]]:
+    cache: dict[str, tuple[Any, TenantConfig]] = container_state().setdefault("tenant-cache", {})
+    return cache
+
+
+def _remembered(tenant: TenantConfig) -> TenantConfig:
+    expires = clock.now() + timedelta(seconds=TENANT_CACHE_SECONDS)
+    _tenant_cache()[tenant.tenant_id] = (expires, tenant)
+    return tenant
 
 
 def flow_overrides(tenant_id: str) -> dict[str, Any]:
@@ -192,7 +222,7 @@ def set_webhook_secret(tenant_id: str, source: str, secret: str) -> TenantConfig
             if _condition_failed(exc):
                 continue  # changed (or deleted) since it was read: read it again
             raise
-        return _config(item)
+        return _remembered(_config(item))
     raise RuntimeError(f"tenant {tenant_id!r} webhook secrets kept changing; try again")
 
 
@@ -210,7 +240,7 @@ def _update(tenant_id: str, actions: list[Any], change: Any) -> TenantConfig:
     item = Tenant(tenant_id)
     if change is None:
         item.update(actions=actions, condition=Tenant.tenant_id.exists())
-        return _config(item)
+        return _remembered(_config(item))
     from pynamodb.transactions import TransactWrite
 
     with TransactWrite(connection=transaction_connection()) as transaction:
