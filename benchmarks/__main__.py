@@ -13,9 +13,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from benchmarks import cold_imports, cost, flows, intelligence, local_runtime, per_event, scale, seller_api
+from benchmarks import cold_imports, cold_starts, cost, flows, intelligence, local_runtime, per_event, scale, seller_api
 from benchmarks.sessions import recorded
-from infra.local.template import REGION
+from infra.local.template import REGION, local_template
 from tests.support.clock import DAYTIME_UTC
 
 
@@ -32,6 +32,8 @@ def main() -> None:
 
     with recorded(DAYTIME_UTC) as (_, webhooks, recorder):
         measured = per_event.measure(webhooks, recorder)
+    with recorded(DAYTIME_UTC) as (runtime, webhooks, _):
+        floor, cold = cold_starts.measure(runtime, webhooks, base_env)
     with recorded(flows.T0) as (_, webhooks, recorder):
         results = flows.run(webhooks, recorder)
         usage = cost.story_usage(results.story, stored_item)
@@ -54,9 +56,11 @@ def main() -> None:
 
     per_event.print_webhook_path(measured)
     per_event.print_stream_consumer(measured)
+    per_event.print_stream_throughput(measured, local_template().parallelization_factor("LifecycleFunction"))
     flows.print_transitions(results)
     flows.print_story(results.story)
     cold_imports.print_ratios(*cold_imports.measure(base_env))
+    cold_starts.print_figures(floor, cold)
     cost.print_cost(usage)
     seller_api.print_figures(pages)
     intelligence.print_figures(imported, peak, refreshed, segments)

@@ -10,6 +10,7 @@ Flow-task calls also carry the key of the flow execution they ran for (see `flow
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -39,10 +40,12 @@ class Call:
     params: dict[str, Any]
 
 
-@dataclass(frozen=True)
+@dataclass
 class Invocation:
     function: str
     key: str | None
+    records: int = 0  # records in the event (stream and queue batches)
+    seconds: float = 0.0  # wall time of the invocation, here
 
 
 FLOW_KEY_PARTS = ("flow", "tenant_id", "subject_id", "notice", "order_id", "viewed_at", "wake_at")
@@ -89,12 +92,16 @@ class Recorder:
         def attributed_invoke(logical_id: str, event: Any) -> Any:
             # Step Functions passes {"state": <execution state>, "state_machine_arn": ...}.
             key = flow_key(event["state"]) if logical_id == FLOW_TASK else None
-            recorder.invocations.append(Invocation(logical_id, key))
+            records = len(event.get("Records", [])) if isinstance(event, dict) else 0
+            invocation = Invocation(logical_id, key, records)
+            recorder.invocations.append(invocation)
             stack = recorder._stack()
             stack.append((logical_id, key))
+            began = time.perf_counter()
             try:
                 return original_invoke(logical_id, event)
             finally:
+                invocation.seconds = time.perf_counter() - began
                 stack.pop()
 
         BaseClient._make_api_call = counted_call

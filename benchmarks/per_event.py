@@ -36,6 +36,8 @@ class Measured:
     webhook: list[Call]
     lifecycle: list[Call]
     lifecycle_invocations: int
+    lifecycle_records: int = 0
+    lifecycle_seconds: float = 0.0  # wall time of its invocations, here
 
     @property
     def counts(self) -> Counts:
@@ -142,7 +144,15 @@ def measure(webhooks: Webhooks, recorder: Recorder) -> list[Measured]:
 
 
 def _measured(delivery: Delivery, webhook: Window, stream: Window) -> Measured:
-    return Measured(delivery, webhook.of(WEBHOOK), stream.of(LIFECYCLE), stream.invocations_of(LIFECYCLE))
+    lifecycle = [invocation for invocation in stream.invocations if invocation.function == LIFECYCLE]
+    return Measured(
+        delivery,
+        webhook.of(WEBHOOK),
+        stream.of(LIFECYCLE),
+        len(lifecycle),
+        sum(invocation.records for invocation in lifecycle),
+        sum(invocation.seconds for invocation in lifecycle),
+    )
 
 
 def verdict(c: Counts) -> str:
@@ -189,4 +199,44 @@ def print_stream_consumer(measured: list[Measured]) -> None:
         ["transition", "delivery", "invocations", "DDB reads", "DDB writes", "Step Functions", "messages"],
         rows,
         details=[f"{m.delivery.transition}: {breakdown(m.lifecycle)}" for m in shopify],
+    )
+
+
+def print_stream_throughput(measured: list[Measured], parallelization_factor: int) -> None:
+    """Records per second one stream shard keeps up with, from the time each record took here."""
+    shopify = [
+        m
+        for m in measured
+        if m.delivery.shown and m.delivery.transition and "Shopify" in m.delivery.label and m.lifecycle_records
+    ]
+    rows = []
+    for m in shopify:
+        per_record = m.lifecycle_seconds / m.lifecycle_records
+        rows.append(
+            [
+                m.delivery.transition,
+                m.lifecycle_records,
+                f"{per_record * 1000:.0f}",
+                f"{1 / per_record:.0f}",
+                f"{parallelization_factor / per_record:.0f}",
+            ]
+        )
+    slowest = max(m.lifecycle_seconds / m.lifecycle_records for m in shopify)
+    per_shard = parallelization_factor / slowest
+    print_table(
+        "(a3) Stream consumer throughput: records per second per orders-stream shard",
+        [
+            f"ParallelizationFactor {parallelization_factor} (template.yaml): that many batches of a shard at once,",
+            "each record of a batch in turn; ms per record is LifecycleFunction's wall time here (moto in-process)",
+            f"at the slowest transition: {per_shard:,.0f} records/s per shard, {per_shard * 3600 / 4:,.0f} orders an "
+            "hour (4 transitions an order); before (factor 1, ~200 ms a paid record): ~4,500 orders an hour",
+        ],
+        [
+            "transition",
+            "records",
+            "ms per record",
+            "records/s, factor 1",
+            f"records/s, factor {parallelization_factor}",
+        ],
+        rows,
     )

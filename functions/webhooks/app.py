@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from huike.core.errors import HuikeError
 
 logger = Logger()
-app = APIGatewayRestResolver(enable_validation=True)
+app = APIGatewayRestResolver()
 
 
 @app.post("/webhooks/shopify/<tenant_id>", summary="Shopify webhook (X-Shopify-Hmac-Sha256)", tags=["webhooks"])

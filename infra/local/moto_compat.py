@@ -348,6 +348,26 @@ def without_interim_inserts(records: list[dict[str, Any]]) -> list[dict[str, Any
     return kept
 
 
+def answer_request(method: str, url: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
+    """moto's answer to one raw AWS request (the URL in AWS's domain), as the in-process mock gives
+    botocore: what a process outside this one reaches through an HTTP front (the cold-start
+    benchmark's children). None of the runtime's botocore hooks apply."""
+    from botocore.awsrequest import AWSPreparedRequest
+    from botocore.compat import HTTPHeaders
+    from moto.core.models import botocore_stubber
+
+    prepared = HTTPHeaders()
+    for name, value in headers.items():
+        prepared[name] = value
+    request = AWSPreparedRequest(method=method, url=url, headers=prepared, body=body, stream_output=False)
+    answer = botocore_stubber.process_request(request)
+    if answer is None:
+        return 404, {}, b"not an AWS request moto answers"
+    status, response_headers, response_body = answer
+    raw = response_body.encode() if isinstance(response_body, str) else bytes(response_body or b"")
+    return int(status), {str(k): str(v) for k, v in dict(response_headers).items()}, raw
+
+
 def aws_response(url: str, status: int, headers: dict[str, str], body: bytes) -> Any:
     """A botocore AWSResponse a before-send hook can return in place of moto's answer."""
     from botocore.awsrequest import AWSResponse

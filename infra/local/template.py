@@ -267,6 +267,14 @@ class LocalTemplate:
                     sources.append(StreamSourceSpec(logical_id, table, int(props.get("BatchSize", 100))))
         return sources
 
+    def parallelization_factor(self, function: str) -> int:
+        """The ParallelizationFactor of the function's DynamoDB stream mapping (1 when unset)."""
+        resource = self.resources_of("AWS::Serverless::Function")[function]
+        for event in resource["Properties"].get("Events", {}).values():
+            if event["Type"] == "DynamoDB":
+                return int(event["Properties"].get("ParallelizationFactor", 1))
+        raise ValueError(f"{function} reads no DynamoDB stream")
+
     def queue_sources(self) -> list[QueueSourceSpec]:
         sources = []
         for logical_id, resource in self.resources_of("AWS::Serverless::Function").items():

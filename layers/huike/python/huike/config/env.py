@@ -30,7 +30,8 @@ OPTIONAL_NAMES = (
 class Environment(BaseModel):
     """What every function gets from the template's Globals."""
 
-    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+    # defer_build: a function builds the validator of its own environment only, on first use.
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore", defer_build=True)
 
     region: str = Field(alias="AWS_REGION", default="us-east-1", min_length=1)
     tenants_table: str = Field(alias="TENANTS_TABLE", min_length=1)
