@@ -32,8 +32,7 @@ def main() -> None:
 
     with recorded(DAYTIME_UTC) as (_, webhooks, recorder):
         measured = per_event.measure(webhooks, recorder)
-    with recorded(DAYTIME_UTC) as (runtime, webhooks, _):
-        floor, cold = cold_starts.measure(runtime, webhooks, base_env)
+    floor, cold = cold_starts.measure(base_env)
     with recorded(flows.T0) as (_, webhooks, recorder):
         results = flows.run(webhooks, recorder)
         usage = cost.story_usage(results.story, stored_item)

@@ -22,7 +22,7 @@ class TemplateText(BaseModel):
     """A seller's wording for one template and locale: the SMS/MMS body (also email's unless it
     has its own) and the email subject."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     text: str | None = Field(default=None, min_length=1, max_length=MAX_TEMPLATE_LENGTH)
     subject: str | None = Field(default=None, min_length=1, max_length=200)
@@ -46,7 +46,7 @@ class TemplateText(BaseModel):
 
 
 class FlowSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     purpose: ClassVar[Purpose]
     # Templates a flow renders: its own, plus any later touch's.
@@ -213,7 +213,7 @@ SETTINGS_MODELS: dict[FlowName, type[FlowSettings]] = {
 class FlowsConfig(BaseModel):
     """Every flow's settings for one tenant."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     unpaid_reminder: UnpaidReminderSettings = Field(default_factory=UnpaidReminderSettings)
     payment_confirmation: PaymentConfirmationSettings = Field(default_factory=PaymentConfirmationSettings)

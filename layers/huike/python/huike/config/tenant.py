@@ -21,7 +21,7 @@ DEFAULT_OPT_OUT_TEXTS: dict[Locale, str] = {"en": "Reply STOP to opt out", "zh-C
 
 
 class _Settings(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class QuietHours(_Settings):

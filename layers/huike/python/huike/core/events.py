@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from huike.core import clock
 from huike.core.enums import Channel
@@ -50,7 +50,12 @@ EventType = Literal[
 ]
 
 
-class ConsentData(BaseModel):
+class _EventPart(BaseModel):
+    # Built on first use: a function that never validates an event does not pay for the schema.
+    model_config = ConfigDict(defer_build=True)
+
+
+class ConsentData(_EventPart):
     """A marketing consent statement for one channel, as the platform captured it."""
 
     channel: Channel
@@ -62,7 +67,7 @@ class ConsentData(BaseModel):
     )
 
 
-class CustomerData(BaseModel):
+class CustomerData(_EventPart):
     platform_id: Id | None = None
     first_name: Name | None = None
     last_name: Name | None = None
@@ -87,7 +92,7 @@ class CustomerData(BaseModel):
         return self
 
 
-class LineItem(BaseModel):
+class LineItem(_EventPart):
     product_id: Id | None = None
     sku: Id | None = None
     category: Name | None = Field(default=None, description="The product's category, when the source knows it")
@@ -97,7 +102,7 @@ class LineItem(BaseModel):
     image_url: Url | None = None
 
 
-class OrderData(BaseModel):
+class OrderData(_EventPart):
     order_id: Id
     name: Name | None = None
     currency: Annotated[str, Field(pattern=r"^[A-Za-z]{3}$")] | None = None
@@ -127,7 +132,7 @@ class OrderData(BaseModel):
     )
 
 
-class CartData(BaseModel):
+class CartData(_EventPart):
     cart_id: Id
     updated_at: Moment
     recovery_url: Url | None = None
@@ -137,7 +142,7 @@ class CartData(BaseModel):
     line_items: list[LineItem] = Field(default_factory=list, max_length=MAX_LINE_ITEMS)
 
 
-class ProductData(BaseModel):
+class ProductData(_EventPart):
     product_id: Id
     title: Name | None = None
     url: Url | None = None
@@ -153,7 +158,7 @@ _REQUIRED_PART = {
 }
 
 
-class Event(BaseModel):
+class Event(_EventPart):
     id: Id = Field(description="Unique per event; a repeated id has one effect")
     type: EventType
     occurred_at: Moment

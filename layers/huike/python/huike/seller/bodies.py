@@ -16,7 +16,7 @@ from huike.imports import MAPPABLE_FIELDS
 class TemplateWording(BaseModel):
     """A channel's wording (PUT replaces it; a part left out or null goes back to Huike's)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     text: str | None = Field(default=None, min_length=1, max_length=MAX_TEMPLATE_LENGTH)
     subject: str | None = Field(default=None, min_length=1, max_length=200, description="Email only")
@@ -34,7 +34,7 @@ class PreviewRequest(TemplateWording):
 class ConsentStatement(BaseModel):
     """A marketing consent statement the shop collected itself (a form, a call, a store visit)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     channel: Channel
     purpose: Literal["marketing"] = Field(default="marketing", description="Transactional messages need none")
@@ -50,7 +50,7 @@ class ConsentStatement(BaseModel):
 class ImportRequest(BaseModel):
     """A file to import: its format, and for a generic CSV which column holds which field."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     format: Literal["shopify_customers", "shopify_orders", "csv", "jsonl"] = Field(
         description="shopify_customers / shopify_orders: Shopify admin's own export; csv: any CSV with `mapping`; "

@@ -232,7 +232,7 @@ Tag = Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[^\x00-\x1f]+
 class CustomerPatch(BaseModel):
     """What a seller may correct on a profile (JSON merge patch: null clears a field)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     first_name: str | None = Field(default=None, min_length=1, max_length=100)
     last_name: str | None = Field(default=None, min_length=1, max_length=100)
@@ -437,7 +437,7 @@ BULK_TAG_LIMIT = 500  # customers changed per call; `next_cursor` continues a fi
 class TagChange(BaseModel):
     """Add and remove manual tags for listed customers, or for every customer a filter matches."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     add: list[Tag] = Field(default_factory=list, max_length=20)
     remove: list[Tag] = Field(default_factory=list, max_length=20)
