@@ -6,7 +6,6 @@ given (Lambda: the function's role, from the environment).
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from huike.core.caches import process_cache
@@ -20,15 +19,14 @@ def session() -> Any:
     from huike.config.env import environment
 
     core = botocore.session.get_session()
-    core.register_component("data_loader", _data_loader())  # botocore's data, parsed once
+    # botocore's data (endpoints, service models) is parsed once per process: the first session's
+    # loader serves every later container's session (a host running several functions).
+    loader = _loaders.setdefault("data_loader", core.get_component("data_loader"))
+    core.register_component("data_loader", loader)
     return boto3.session.Session(botocore_session=core, region_name=environment().region)
 
 
-@functools.cache
-def _data_loader() -> Any:
-    import botocore.session
-
-    return botocore.session.get_session().get_component("data_loader")
+_loaders: dict[str, Any] = {}
 
 
 @process_cache
