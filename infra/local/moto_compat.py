@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
+import time
 from collections.abc import Callable, Hashable
 from copy import deepcopy
 from dataclasses import dataclass
@@ -152,6 +153,12 @@ def _count_executions(worker: Any) -> None:
                 started_under.execution_ended()
 
     def releasing_stop(self: Any, stop_date: dt.datetime, error: str | None, cause: str | None) -> None:
+        # moto 5.2.5 fails a StopExecution that arrives before the worker thread has built its
+        # environment (env is None: the execution was started a moment ago); Step Functions
+        # stops it. Wait for the thread to get that far (it needs no lock the caller may hold).
+        give_up = time.monotonic() + 5
+        while self.env is None and time.monotonic() < give_up:
+            time.sleep(0.001)
         stop(self, stop_date=stop_date, error=error, cause=cause)
         started_under: WaitClock | None = getattr(self, "huike_clock", None)
         if started_under is not None and self.env is not None:

@@ -114,3 +114,26 @@ def test_a_stopped_execution_leaves_its_wait_at_once(runtime):
 
     assert sfn.describe_execution(executionArn=execution["executionArn"])["status"] == "ABORTED"
     assert runtime.clock.counts() == (0, 0) and runtime.clock.next_deadline() is None
+
+
+def test_a_stop_that_arrives_before_the_worker_has_its_environment_waits_for_it(runtime):
+    """StopExecution right after StartExecution (an order paid the moment it was created): moto's
+    worker may not have built its environment yet; the stop waits for it instead of failing."""
+    import threading
+
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    class Environment:
+        stopped_with: dict | None = None
+
+        def set_stop(self, **stop) -> None:
+            self.stopped_with = stop
+
+    worker = ExecutionWorker.__new__(ExecutionWorker)
+    worker.env = None
+    environment = Environment()
+    threading.Timer(0.05, lambda: setattr(worker, "env", environment)).start()  # the worker thread, later
+
+    worker.stop(stop_date=runtime.clock.now(), error=None, cause="paid")
+
+    assert environment.stopped_with == {"stop_date": runtime.clock.now(), "cause": "paid", "error": None}
