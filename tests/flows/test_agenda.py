@@ -99,3 +99,25 @@ def test_a_second_order_replaces_the_kept_win_back_of_the_first(runtime, shopify
     assert wake == iso(runtime.clock.now() + dt.timedelta(days=10)) and wake != first
     [entry] = [e for e in AgendaEntry.scan() if e.slot == slot]
     assert entry.input["order_id"] == "shopify-450789470"
+
+
+def test_a_review_invite_that_exits_gives_its_reservation_back(runtime, shopify):
+    from huike.store.customers import Customer
+    from tests.support.stored import every
+
+    subscribe(shopify)
+    assert shopify.post("orders/create", PAID).status == 200
+    deliver(shopify, runtime)
+
+    def reserved() -> list[str]:
+        [customer] = every(Customer, "demo")
+        return [str(entry.key) for entry in customer.marketing_pending or []]
+
+    assert f"review_invite#{ORDER}" in reserved()
+    now = iso(runtime.clock.now())
+    refund = {**fixture("shopify_refund"), "created_at": now, "processed_at": now}
+    assert shopify.post("refunds/create", refund).status == 200  # the invite will exit
+
+    runtime.advance(seconds=4 * 86400)
+    assert not [m for m in runtime.outbox() if m["flow"] == "review_invite"]
+    assert f"review_invite#{ORDER}" not in reserved()

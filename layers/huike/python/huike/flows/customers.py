@@ -208,6 +208,7 @@ def start_win_back(tenant: TenantConfig, customer: Customer) -> None:
         due,
         customer.last_order_id,
         slot=keys.execution_name(FlowName.WIN_BACK, tenant.tenant_id, customer.customer_id),
+        customer_id=customer.customer_id,
         order_id=customer.last_order_id,
         send_subject=subject,
     )

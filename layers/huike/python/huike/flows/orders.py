@@ -166,7 +166,7 @@ def start_review_invite(tenant: TenantConfig, order: Order) -> None:
     settings = tenant.flows.review_invite
     if settings.enabled and order.delivered_at is not None and order.customer_id:
         due = order.delivered_at + timedelta(days=settings.delay_days)
-        schedule(tenant.tenant_id, FlowName.REVIEW_INVITE, order.order_id, due)
+        schedule(tenant.tenant_id, FlowName.REVIEW_INVITE, order.order_id, due, customer_id=order.customer_id)
         key = keys.reservation_key(FlowName.REVIEW_INVITE, order.order_id)
         customer_store.reserve_marketing(tenant.tenant_id, order.customer_id, key, due)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from huike.core import clock, keys
-from huike.core.enums import DEFERRED_NOTICE, FLOW_NAMES, FlowName, Outcome, Purpose
+from huike.core.enums import DEFERRED_NOTICE, FLOW_NAMES, Outcome, Purpose
 from huike.flows import customers, orders  # noqa: F401 - importing them registers the flows
 from huike.flows.agenda import running_on
 from huike.flows.registry import FlowResult, continue_at, handler_for
@@ -51,7 +51,7 @@ def _record_exit(state: dict[str, Any], result: FlowResult) -> None:
     subject, step = _send_key_parts({**state, **result.data})
     tenant = cached_tenant(state["tenant_id"])
     record_exit(tenant, flow_name, subject, step, result.reason or "exit condition met")
-    customer_id = state.get("customer_id") or (state["subject_id"] if flow_name == FlowName.WIN_BACK else None)
+    customer_id = state.get("customer_id")  # set by every flow that reserves a marketing send
     if customer_id and flow_name in FLOW_NAMES and tenant.flows.of(flow_name).purpose is Purpose.MARKETING:
         from huike.store.customers import release_reservation
 
