@@ -60,13 +60,13 @@ def warm_clients(services: tuple[str, ...]) -> None:
     from the environment when a client is built)."""
     from huike.aws.clients import client
     from huike.store import all_models
-    from huike.store.base import transaction_connection
+    from huike.store.base import dynamodb_connection
 
     for service in services:
         client(service)
     for model in all_models():
-        model._get_connection().connection.client  # type: ignore[attr-defined]  # noqa: B018
-    transaction_connection().client  # noqa: B018
+        model._get_connection()  # type: ignore[attr-defined]  # binds the table; one client below
+    dynamodb_connection().client  # noqa: B018
 
 
 def use_clock(source: Callable[[], dt.datetime] | None) -> None:

@@ -57,15 +57,14 @@ def test_a_paid_order_is_counted_once_when_its_confirmation_fails_and_the_stream
 def fail_the_write_of_an_order_once(runtime: Any) -> list[str]:
     """DynamoDB refuses, once, whichever write carries an order (an UpdateItem on the orders table,
     or a TransactWriteItems that includes it) with a definite, non-retried error, on the clients
-    the webhook handler writes with (the Order model's and the transactions' connection). The
+    the webhook handler writes with (its container's one DynamoDB client). The
     error is raised from the before-send hook: botocore runs every before-send handler, moto's
     too, so a returned error response would still let moto apply the write. Returns the
     operations refused (for the test to check that the fault fired)."""
     from botocore.exceptions import ClientError
 
     from huike.config.env import environment
-    from huike.store.base import transaction_connection
-    from huike.store.orders import Order
+    from huike.store.base import dynamodb_connection
 
     orders_table = environment().orders_table
     refused: list[str] = []
@@ -80,9 +79,9 @@ def fail_the_write_of_an_order_once(runtime: Any) -> list[str]:
         raise ClientError(error, operation)  # type: ignore[arg-type]
 
     def install() -> None:
-        for connection in (transaction_connection(), Order._get_connection().connection):
-            for operation in writes:
-                connection.client.meta.events.register_first(f"before-send.dynamodb.{operation}", refuse)
+        client = dynamodb_connection().client  # every table's, transactions' included
+        for operation in writes:
+            client.meta.events.register_first(f"before-send.dynamodb.{operation}", refuse)
 
     runtime.lambdas.in_container("WebhookFunction", install)
     return refused

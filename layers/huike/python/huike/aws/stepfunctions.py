@@ -18,7 +18,7 @@ def start_execution(state_machine_arn: str, name: str, payload: dict[str, Any]) 
     try:
         response = sfn.start_execution(stateMachineArn=state_machine_arn, name=name, input=json.dumps(payload))
     except sfn.exceptions.ExecutionAlreadyExists:
-        return f"{state_machine_arn.replace(':stateMachine:', ':execution:')}:{name}"
+        return execution_arn(state_machine_arn, name)
     return str(response["executionArn"])
 
 
@@ -26,9 +26,8 @@ def stop_execution(state_machine_arn: str, name: str, cause: str) -> bool:
     """Stop a waiting execution by name; False when it is not running (finished, or never started).
     A step already running is not interrupted (its Lambda completes; only the result is dropped)."""
     sfn = client("stepfunctions")
-    arn = f"{state_machine_arn.replace(':stateMachine:', ':execution:')}:{name}"
     try:
-        sfn.stop_execution(executionArn=arn, cause=cause)
+        sfn.stop_execution(executionArn=execution_arn(state_machine_arn, name), cause=cause)
     except (sfn.exceptions.ExecutionDoesNotExist, sfn.exceptions.InvalidArn):
         return False
     except sfn.exceptions.ClientError as exc:  # stopping a finished execution is refused: nothing to do
@@ -36,3 +35,8 @@ def stop_execution(state_machine_arn: str, name: str, cause: str) -> bool:
             return False
         raise
     return True
+
+
+def execution_arn(state_machine_arn: str, name: str) -> str:
+    """The ARN of the execution `name` of a state machine (names are unique per machine)."""
+    return f"{state_machine_arn.replace(':stateMachine:', ':execution:')}:{name}"

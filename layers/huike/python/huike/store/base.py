@@ -78,7 +78,7 @@ def _container_connection(model: type[Model]) -> Any:
     """PynamoDB keeps one connection on the model class; a container keeps its own, so a host
     running several functions in one process signs each function's calls with its own role.
     Every table's connection sends through the container's one DynamoDB client (see
-    transaction_connection), not a client per model."""
+    dynamodb_connection), not a client per model."""
     connections = container_state().setdefault("pynamodb-connections", {})
     connection = connections.get(model)
     if connection is None or connection.table_name != model.Meta.table_name:
@@ -86,7 +86,7 @@ def _container_connection(model: type[Model]) -> Any:
             model._connection = None
             connection = _PYNAMODB_CONNECTION(model)
             model._connection = None
-            shared = transaction_connection()
+            shared = dynamodb_connection()
             if connection.table_name not in shared._tables:
                 shared.add_meta_table(connection.connection.get_meta_table(connection.table_name))
             connection.connection = shared
@@ -95,7 +95,7 @@ def _container_connection(model: type[Model]) -> Any:
 
 
 @process_cache
-def transaction_connection() -> Any:
+def dynamodb_connection() -> Any:
     """The container's one PynamoDB connection: every table's, and transactions'. It sends through
     the container's DynamoDB client (huike.aws.clients), the one Powertools' idempotency uses too:
     building a botocore client costs ~0.06 s of a cold start, so a container builds one per service."""

@@ -51,12 +51,12 @@ from huike.store.base import (
     BoundTable,
     Change,
     TenantSharded,
+    dynamodb_connection,
     get_or_none,
     get_sharded,
     merged_page,
     register,
     sharded_page,
-    transaction_connection,
     update_existing,
     utc,
 )
@@ -465,7 +465,7 @@ def write_delivery_of_profile(planned: ProfileChange) -> Customer:
         return planned.change.item  # type: ignore[return-value]
     from pynamodb.transactions import TransactWrite
 
-    with TransactWrite(connection=transaction_connection()) as transaction:
+    with TransactWrite(connection=dynamodb_connection()) as transaction:
         for change in [planned.change, *planned.claims]:
             transaction.update(change.item, actions=change.actions)
         for entry in planned.entries:
@@ -636,7 +636,7 @@ def record_paid_order(
             category_days,
         )
         try:
-            with TransactWrite(connection=transaction_connection()) as transaction:
+            with TransactWrite(connection=dynamodb_connection()) as transaction:
                 transaction.update(
                     Order.key(tenant_id, order_id),
                     actions=[Order.stats_counted_at.set(clock.now())],

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from huike.store.base import Change, get_or_none, transaction_connection
+from huike.store.base import Change, dynamodb_connection, get_or_none
 from huike.store.carts import Cart
 from huike.store.customers import Customer, ProfileChange
 from huike.store.orders import Order
@@ -51,7 +51,7 @@ def write_delivery(
         return written
     from pynamodb.transactions import TransactWrite
 
-    with TransactWrite(connection=transaction_connection()) as transaction:
+    with TransactWrite(connection=dynamodb_connection()) as transaction:
         for change in updates:
             transaction.update(change.item, actions=change.actions)
         for entry in entries:

@@ -21,7 +21,7 @@ from pynamodb.attributes import JSONAttribute, NumberAttribute, TTLAttribute, Un
 from pynamodb.models import Model
 
 from huike.core import clock, keys
-from huike.store.base import BoundTable, get_or_none, register, transaction_connection, update_existing
+from huike.store.base import BoundTable, dynamodb_connection, get_or_none, register, update_existing
 
 KEPT_FOR = timedelta(days=90)
 COUNTS = ("created", "updated", "merged", "rejected", "skipped")
@@ -144,7 +144,7 @@ def complete_chunk(tenant_id: str, import_id: str, chunk: int, counts: Mapping[s
     now = clock.now()
     job = ImportItem(tenant_id, keys.import_key(import_id))
     try:
-        with TransactWrite(connection=transaction_connection()) as transaction:
+        with TransactWrite(connection=dynamodb_connection()) as transaction:
             transaction.save(
                 ImportItem(
                     tenant_id, keys.import_chunk_key(import_id, chunk), import_id=import_id, expires_at=now + KEPT_FOR

@@ -25,7 +25,7 @@ from pynamodb.attributes import JSONAttribute, NumberAttribute, TTLAttribute, Un
 from pynamodb.models import Model
 
 from huike.core import clock, keys
-from huike.store.base import BoundTable, register, transaction_connection
+from huike.store.base import BoundTable, dynamodb_connection, register
 
 SHARDS = 8
 MAX_DAY = 730  # longer intervals are counted as 730 ("two years or more")
@@ -79,7 +79,7 @@ def add_to_counters(tenant_id: str, customer_id: str, event_id: str, moved: Mapp
     seen = InsightCounter(keys.seen_key(tenant_id, event_id), expires_at=clock.now() + SEEN_FOR)
     shard = InsightCounter(keys.counter_key(tenant_id, "counts", shard_of(customer_id)))
     try:
-        with TransactWrite(connection=transaction_connection()) as transaction:
+        with TransactWrite(connection=dynamodb_connection()) as transaction:
             transaction.save(seen, condition=InsightCounter.counter_key.does_not_exist())
             transaction.update(shard, actions=_adds(moved))
     except TransactWriteError as exc:
@@ -94,7 +94,7 @@ def counters(tenant_id: str, kind: str) -> dict[str, int]:
     """The tenant's counters of one kind ("rhythm", "counts"), summed over the shards."""
     table = str(InsightCounter.Meta.table_name)
     wanted = [{"counter_key": {"S": keys.counter_key(tenant_id, kind, shard)}} for shard in range(SHARDS)]
-    client = transaction_connection().client
+    client = dynamodb_connection().client
     items: list[dict[str, Any]] = []
     while wanted:
         response = client.batch_get_item(RequestItems={table: {"Keys": wanted}})

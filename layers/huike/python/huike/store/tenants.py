@@ -34,7 +34,7 @@ from huike.config.validation import load_lenient
 from huike.core import clock
 from huike.core.caches import container_state
 from huike.core.errors import HuikeError, NotFound
-from huike.store.base import BoundTable, get_or_none, register, transaction_connection, update_existing
+from huike.store.base import BoundTable, dynamodb_connection, get_or_none, register, update_existing
 
 
 class SmsNumberIndex(GlobalSecondaryIndex["Tenant"]):
@@ -243,7 +243,7 @@ def _update(tenant_id: str, actions: list[Any], change: Any) -> TenantConfig:
         return _remembered(_config(item))
     from pynamodb.transactions import TransactWrite
 
-    with TransactWrite(connection=transaction_connection()) as transaction:
+    with TransactWrite(connection=dynamodb_connection()) as transaction:
         transaction.update(item, actions=actions, condition=Tenant.tenant_id.exists())
         transaction.save(change)
     return get_tenant(tenant_id)
