@@ -145,6 +145,7 @@ def aws_front() -> Iterator[str]:
         yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
+        server.server_close()
 
 
 class ColdInvoker:

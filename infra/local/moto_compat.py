@@ -132,8 +132,9 @@ def _count_executions(worker: Any) -> None:
     """Each worker remembers the clock it started under (a runtime started later in the same
     process has its own), counts itself running until its thread ends, and a stop wakes its Wait."""
     start, logic, stop = worker.start, worker._execution_logic, worker.stop
-    REPLACED.update({"ExecutionWorker.start": start, "ExecutionWorker._execution_logic": logic})
-    REPLACED["ExecutionWorker.stop"] = stop
+    REPLACED.update(
+        {"ExecutionWorker.start": start, "ExecutionWorker._execution_logic": logic, "ExecutionWorker.stop": stop}
+    )
 
     def counted_start(self: Any) -> None:
         self.huike_clock = _installed["clock"]
