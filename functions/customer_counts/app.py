@@ -10,6 +10,8 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from huike.core.coldstart import collector_paused_on_cold_start
+
 logger = Logger()
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
@@ -21,6 +23,7 @@ def record_handler(record: DynamoDBRecord) -> None:
     on_customer_change(raw["eventID"], raw["dynamodb"].get("OldImage"), raw["dynamodb"].get("NewImage"))
 
 
+@collector_paused_on_cold_start
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     from huike.config.env import CustomerCountsEnvironment, require_environment

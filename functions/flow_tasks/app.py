@@ -8,9 +8,12 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from huike.core.coldstart import collector_paused_on_cold_start
+
 logger = Logger()
 
 
+@collector_paused_on_cold_start
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     from huike.config.env import FlowTaskEnvironment, require_environment

@@ -11,6 +11,8 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from huike.core.coldstart import collector_paused_on_cold_start
+
 logger = Logger()
 processor = BatchProcessor(event_type=EventType.SQS)
 
@@ -23,6 +25,7 @@ def record_handler(record: SQSRecord) -> None:
     logger.info("import chunk", extra={"import_id": message["import_id"], "outcome": outcome})
 
 
+@collector_paused_on_cold_start
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     from huike.config.env import ImportChunksEnvironment, require_environment

@@ -10,9 +10,12 @@ from urllib.parse import unquote_plus
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from huike.core.coldstart import collector_paused_on_cold_start
+
 logger = Logger()
 
 
+@collector_paused_on_cold_start
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     from huike.config.env import ImportFilesEnvironment, require_environment

@@ -8,9 +8,12 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes import SNSEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from huike.core.coldstart import collector_paused_on_cold_start
+
 logger = Logger()
 
 
+@collector_paused_on_cold_start
 @logger.inject_lambda_context
 @event_source(data_class=SNSEvent)
 def handler(event: SNSEvent, context: LambdaContext) -> dict[str, Any]:

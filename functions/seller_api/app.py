@@ -16,6 +16,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Que
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import AwareDatetime, BaseModel, Field
 
+from huike.core.coldstart import collector_paused_on_cold_start
 from huike.core.errors import HuikeError
 from huike.seller.bodies import ConsentStatement, ImportRequest, PreviewRequest, TemplateWording
 
@@ -744,6 +745,7 @@ def invalid(errors: list[tuple[Any, str]]) -> Response[str]:
     return problem(422, "Unprocessable content", detail, errors=fields)
 
 
+@collector_paused_on_cold_start
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     from huike.config.env import SellerApiEnvironment, require_environment

@@ -9,6 +9,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from huike.core.coldstart import collector_paused_on_cold_start
 from huike.core.errors import HuikeError
 
 logger = Logger()
@@ -101,6 +102,7 @@ def in_progress_error(error: Exception) -> Response[dict[str, str]]:
     raise error
 
 
+@collector_paused_on_cold_start
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     from huike.config.env import WebhookEnvironment, require_environment

@@ -104,6 +104,40 @@ def test_rows_of_customers_already_known_update_them_and_nothing_is_duplicated(r
     assert len(seller.get("/customers").json()["items"]) == 1
 
 
+def test_a_chunk_reads_its_known_customers_in_one_batch_not_once_per_row(runtime, tenant, seller):
+    people = [
+        {"Customer ID": str(7163742617900 + n), "Email": f"buyer{n}@example.com", "Accepts Email Marketing": "no"}
+        for n in range(8)
+    ]
+    first = import_file(runtime, seller, shopify_customer_csv(people), format="shopify_customers")
+    assert first["counts"]["created"] == 8
+    customer_reads: list[str] = []
+
+    def count(operation: str):
+        def counted(params, **_):
+            tables = [params.get("TableName", ""), *params.get("RequestItems", {})]
+            if runtime.template.physical_name("CustomersTable") in tables:
+                customer_reads.append(operation)
+
+        return counted
+
+    def install() -> None:
+        from huike.aws.clients import client
+
+        events = client("dynamodb").meta.events
+        events.register("provide-client-params.dynamodb.GetItem", count("GetItem"))
+        events.register("provide-client-params.dynamodb.BatchGetItem", count("BatchGetItem"))
+
+    runtime.lambdas.in_container("ImportChunksFunction", install)
+    # A later export where they all accept: each row's consent is compared with the customer on file.
+    accepted = [{**person, "Accepts Email Marketing": "yes"} for person in people]
+    again = import_file(runtime, seller, shopify_customer_csv(accepted), format="shopify_customers")
+
+    assert again["counts"]["updated"] == 8
+    assert customer_reads == ["BatchGetItem"]
+    assert customer(seller, email="buyer3@example.com")["consent"]["email"]["marketing"]["granted"] is True
+
+
 def test_the_same_file_twice_changes_nothing_the_second_time(runtime, tenant, seller):
     data = shopify_customer_csv(SHOPIFY_CUSTOMERS)
     first = import_file(runtime, seller, data, format="shopify_customers")

@@ -8,6 +8,7 @@ customer written with it, in that customer's write.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from huike.config.tenant import TenantConfig
@@ -61,10 +62,12 @@ def customer_change(
     source: str = "events",
     reservation: tuple[str, datetime] | None = None,
     claimed: dict[str, str] | None = None,
+    prefetched: Mapping[str, Customer | None] | None = None,
 ) -> ProfileChange | None:
     """What the event writes to its customer (not sent; see upsert_customer); None when it
     identifies nobody. `claimed` holds the contacts' claims when the caller read them already
     (an import reads a whole chunk's in one batch); otherwise they are read here (one BatchGetItem).
+    `prefetched` likewise holds customers already read (see store.customers.profile_change).
     The contacts no customer holds yet are claimed for this one in the same write."""
     phone = normalise_phone(data.phone, data.country or tenant.settings.country)
     email = normalise_email(data.email)
@@ -94,7 +97,9 @@ def customer_change(
         email_valid=email.valid if email else None,
         identities=frozenset(identities),
     )
-    planned = store.profile_change(tenant.tenant_id, customer_id, profile, data.consents, source, reservation)
+    planned = store.profile_change(
+        tenant.tenant_id, customer_id, profile, data.consents, source, reservation, prefetched
+    )
     planned.claims = [claims.claim(key, customer_id) for key in claim_keys if key not in claimed]
     return planned
 

@@ -316,7 +316,8 @@ def _apply_customers(
         key for customer in data for key in profile.contact_claims(tenant, customer.phone, customer.email)
     )
     ids = [profile.resolve_customer_id(tenant, customer, customer.phone, customer.email, claimed) for customer in data]
-    known = customer_store.customers_by_id(tenant.tenant_id, [cid for cid in ids if cid])
+    unwritten = _customers_before_writes(tenant.tenant_id, ids)
+    known = {cid: customer for cid, customer in unwritten.items() if customer is not None}
     counts = {"created": 0, "updated": 0}
     for record, customer, customer_id in zip(records, data, ids, strict=True):
         existing = known.get(customer_id or "")
@@ -326,10 +327,11 @@ def _apply_customers(
             if not (existing is not None and existing.consent_state(consent.channel) and consent.at == at)
         ]  # fmt: skip
         planned = profile.customer_change(
-            tenant, customer.model_copy(update={"consents": consents}), source, claimed=claimed
+            tenant, customer.model_copy(update={"consents": consents}), source, claimed=claimed, prefetched=unwritten
         )
         if planned is None:
             continue
+        unwritten.pop(planned.customer_id, None)
         planned.change.actions += customer_store.import_actions(
             import_id,
             set(record.get("tags") or ()),
@@ -342,6 +344,17 @@ def _apply_customers(
         created = existing is None or existing.imported_by == import_id
         counts["created" if created else "updated"] += 1
     return counts
+
+
+def _customers_before_writes(tenant_id: str, ids: list[str | None]) -> dict[str, Any]:
+    """The chunk's customers as stored before any of its writes (None: not stored yet), read in one
+    batch instead of once per row. The caller drops each customer it writes, so a customer that
+    two rows reach (through different contacts) is read again for the second."""
+    from huike.store import customers as customer_store
+
+    wanted = [cid for cid in ids if cid]
+    stored = customer_store.customers_by_id(tenant_id, wanted)
+    return {cid: stored.get(cid) for cid in wanted}
 
 
 def _apply_orders(
@@ -359,6 +372,8 @@ def _apply_orders(
         key for buyer in buyers for key in profile.contact_claims(tenant, buyer.phone, buyer.email)
     )
     known = order_store.orders_by_id(tenant.tenant_id, [order.order_id for order in orders])
+    buyer_ids = [profile.resolve_customer_id(tenant, buyer, buyer.phone, buyer.email, claimed) for buyer in buyers]
+    unwritten = _customers_before_writes(tenant.tenant_id, buyer_ids)
     window = tenant.flows.unpaid_reminder.payment_window_hours
     counts = {"created": 0, "updated": 0}
     for buyer, order in zip(buyers, orders, strict=True):
@@ -367,7 +382,7 @@ def _apply_orders(
             counts["created"] += 1  # written by an earlier attempt of this chunk
             continue
         buyer = buyer.model_copy(update={"consents": _undated_at(buyer.consents, at)})
-        planned = profile.customer_change(tenant, buyer, source, claimed=claimed)
+        planned = profile.customer_change(tenant, buyer, source, claimed=claimed, prefetched=unwritten)
         moment = order.paid_at or order.created_at or at
         event = Event(
             id=f"{import_id}-{order.order_id}",
@@ -384,6 +399,7 @@ def _apply_orders(
         change.actions += order_store.import_actions(import_id)
         write_delivery(planned, change)
         if planned is not None:
+            unwritten.pop(planned.customer_id, None)
             for key in profile.contact_claims(tenant, buyer.phone, buyer.email):
                 claimed.setdefault(key, planned.customer_id)
         counts["created" if existing is None else "updated"] += 1

@@ -485,8 +485,11 @@ def profile_change(
     consents: list[ConsentData],
     source: str,
     reservation: tuple[str, datetime] | None = None,
+    prefetched: Mapping[str, Customer | None] | None = None,
 ) -> ProfileChange:
-    """The customer's update and consent ledger entries for one event (see write_profile)."""
+    """The customer's update and consent ledger entries for one event (see write_profile).
+    `prefetched` holds customers the caller read already (None: no such customer); a customer
+    not in it is read here when the event's consents need it."""
     now = clock.now()
     # (attribute, value) pairs: PynamoDB attributes are not hashable.
     values: list[tuple[Any, Any]] = [
@@ -516,7 +519,10 @@ def profile_change(
         if value is not None and value != ""
     ]
     replaces_phone = bool(profile.phone_textable)
-    known = get_customer(tenant_id, customer_id) if consents else None
+    if prefetched is not None and customer_id in prefetched:
+        known = prefetched[customer_id]
+    else:
+        known = get_customer(tenant_id, customer_id) if consents else None
     # A statement already held (same answer, same time, same source) is a repeat: one effect.
     consents = [consent for consent in consents if not _already_held(known, consent, source)]
     newest = {Channel(consent.channel): consent for consent in _newer_than_known(known, consents)}
