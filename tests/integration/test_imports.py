@@ -224,16 +224,16 @@ def test_an_expired_or_unsigned_upload_is_refused_and_nothing_starts(runtime, te
 
 
 def test_a_chunk_that_fails_midway_is_retried_and_writes_nothing_twice(runtime, tenant, seller, monkeypatch):
-    from huike.store import customers as store
+    from huike.store import deliveries
 
-    real, calls = store.write_delivery_of_profile, itertools.count()
+    real, calls = deliveries.write_delivery, itertools.count()
 
-    def fails_on_the_third_row_once(planned):
+    def fails_on_the_third_row_once(planned, *args, **kwargs):
         if next(calls) == 2:
             raise RuntimeError("connection reset by peer")
-        return real(planned)
+        return real(planned, *args, **kwargs)
 
-    monkeypatch.setattr(store, "write_delivery_of_profile", fails_on_the_third_row_once)
+    monkeypatch.setattr(deliveries, "write_delivery", fails_on_the_third_row_once)
     rows = [
         {"Customer ID": f"90{n}", "Email": f"buyer{n}@example.com", "Accepts Email Marketing": "yes"} for n in range(5)
     ]

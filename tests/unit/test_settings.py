@@ -124,7 +124,7 @@ def test_a_stored_value_that_no_longer_validates_falls_back_to_its_default_and_i
     stored = {"unpaid_reminder": {"delay_minutes": "soon", "second_touch": True}, "win_back": "garbage"}
     with caplog.at_level(logging.WARNING, logger="huike.config"):
         flows = FlowsConfig.loaded(stored)
-    assert flows.unpaid_reminder.delay_minutes == 30  # the default
+        assert flows.unpaid_reminder.delay_minutes == 30  # the default, when the flow is first read
     assert flows.unpaid_reminder.second_touch is True  # the seller's valid choice is kept
     assert flows.win_back == FlowsConfig().win_back
     assert "delay_minutes" in caplog.text

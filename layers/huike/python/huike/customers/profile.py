@@ -18,6 +18,7 @@ from huike.customers.identity import first_textable, normalise_email, normalise_
 from huike.store import customers as store
 from huike.store import identities as claims
 from huike.store.customers import Customer, ProfileChange, ProfileWrite
+from huike.store.deliveries import write_delivery
 from huike.store.orders import Contact
 
 
@@ -53,7 +54,7 @@ def upsert_customer(
     planned = customer_change(tenant, data, source, reservation)
     if planned is None:
         return None
-    return store.write_delivery_of_profile(planned)
+    return write_delivery(planned, read_customer=True).customer
 
 
 def customer_change(

@@ -310,6 +310,7 @@ def _apply_customers(
     from huike.customers import profile
     from huike.store import customers as customer_store
     from huike.store import identities
+    from huike.store.deliveries import write_delivery
 
     data = [CustomerData.model_validate(record["customer"]) for record in records]
     claimed = identities.claimed(
@@ -338,7 +339,7 @@ def _apply_customers(
             record.get("platform_order_count"),
             record.get("platform_total_spent"),
         )
-        customer_store.write_delivery_of_profile(planned)
+        write_delivery(planned)  # the written customer is not read back: the chunk needs only its id
         for key in profile.contact_claims(tenant, customer.phone, customer.email):
             claimed.setdefault(key, planned.customer_id)
         created = existing is None or existing.imported_by == import_id

@@ -189,7 +189,8 @@ def _facts(request: SendRequest, now: datetime) -> policy.SendFacts:
         customer=customer_facts(request.customer, request.contact) if request.customer is not None else None,
         tenant=request.tenant.settings,
         now=now,
-        priorities=request.tenant.flows.priorities(),
+        # Caps, and so flow priorities, apply to marketing only (a notice builds no other flow's settings).
+        priorities=request.tenant.flows.priorities() if request.purpose is Purpose.MARKETING else {},
     )
     addresses = policy.addresses_to_check(facts.channels, facts.purpose, facts.customer)
     found = consent_store.suppressions_among(request.tenant.tenant_id, addresses, request.tenant.pseudonym_key)

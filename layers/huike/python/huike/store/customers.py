@@ -52,7 +52,6 @@ from huike.store.base import (
     Change,
     TenantSharded,
     dynamodb_connection,
-    get_or_none,
     get_sharded,
     merged_page,
     register,
@@ -442,42 +441,6 @@ class ProfileChange:
         return str(self.change.item.customer_id)  # type: ignore[attr-defined]
 
 
-def write_profile(
-    tenant_id: str,
-    customer_id: str,
-    profile: ProfileWrite,
-    consents: list[ConsentData],
-    source: str,
-    reservation: tuple[str, datetime] | None = None,
-) -> Customer:
-    """One write: profile fields are overwritten by the newest event and identities added. Consent
-    statements set the current marketing consent per channel and are appended to the consent
-    ledger in the same TransactWriteItems, so state and history cannot disagree. Returns the
-    customer as stored after the write."""
-    return write_delivery_of_profile(profile_change(tenant_id, customer_id, profile, consents, source, reservation))
-
-
-def write_delivery_of_profile(planned: ProfileChange) -> Customer:
-    """Send a planned profile change alone: one UpdateItem, or with its ledger entries and new
-    identity claims one TransactWriteItems."""
-    if not planned.entries and not planned.claims:
-        planned.change.apply()
-        return planned.change.item  # type: ignore[return-value]
-    from pynamodb.transactions import TransactWrite
-
-    with TransactWrite(connection=dynamodb_connection()) as transaction:
-        for change in [planned.change, *planned.claims]:
-            transaction.update(change.item, actions=change.actions)
-        for entry in planned.entries:
-            transaction.save(entry)
-    if planned.after is not None:
-        return planned.after
-    key: Customer = planned.change.item  # type: ignore[assignment]
-    stored = get_or_none(Customer, key.tenant_shard, key.customer_id, consistent_read=True)
-    assert stored is not None
-    return stored
-
-
 def profile_change(
     tenant_id: str,
     customer_id: str,
@@ -487,7 +450,7 @@ def profile_change(
     reservation: tuple[str, datetime] | None = None,
     prefetched: Mapping[str, Customer | None] | None = None,
 ) -> ProfileChange:
-    """The customer's update and consent ledger entries for one event (see write_profile).
+    """The customer's update and consent ledger entries for one event (written by store.deliveries).
     `prefetched` holds customers the caller read already (None: no such customer); a customer
     not in it is read here when the event's consents need it."""
     now = clock.now()
