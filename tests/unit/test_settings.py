@@ -74,6 +74,17 @@ def test_bad_tenant_settings_are_refused_with_the_path_of_each_field():
     }
 
 
+def test_a_sender_address_is_normalised_when_written_and_read_back_as_stored():
+    written = TenantSettings.model_validate({"sender": {"email": "Orders@SHOP.Example"}})
+    assert written.sender.email == "Orders@shop.example"  # the domain part is lower-cased on write
+    stored = written.model_dump(mode="json")
+    assert load_lenient(TenantSettings, stored, "tenant settings").sender.email == "Orders@shop.example"
+    # A load does not check the address again: the write did (email_validator stays unloaded).
+    assert load_lenient(TenantSettings, {"sender": {"email": "Orders@SHOP.Example"}}, "t").sender.email == (
+        "Orders@SHOP.Example"
+    )
+
+
 def test_opt_out_texts_must_cover_every_locale():
     with pytest.raises(ValidationError, match="zh-CN"):
         TenantSettings.model_validate({"opt_out_texts": {"en": "Text STOP to end"}})
