@@ -104,7 +104,7 @@ def test_rows_of_customers_already_known_update_them_and_nothing_is_duplicated(r
     assert len(seller.get("/customers").json()["items"]) == 1
 
 
-def test_a_chunk_reads_its_known_customers_in_one_batch_not_once_per_row(runtime, tenant, seller):
+def test_a_chunk_reads_its_customers_in_one_batch_and_writes_them_in_one_transaction(runtime, tenant, seller):
     people = [
         {"Customer ID": str(7163742617900 + n), "Email": f"buyer{n}@example.com", "Accepts Email Marketing": "no"}
         for n in range(8)
@@ -112,6 +112,7 @@ def test_a_chunk_reads_its_known_customers_in_one_batch_not_once_per_row(runtime
     first = import_file(runtime, seller, shopify_customer_csv(people), format="shopify_customers")
     assert first["counts"]["created"] == 8
     customer_reads: list[str] = []
+    customer_writes: list[int] = []  # items per TransactWriteItems
 
     def count(operation: str):
         def counted(params, **_):
@@ -127,6 +128,12 @@ def test_a_chunk_reads_its_known_customers_in_one_batch_not_once_per_row(runtime
         events = client("dynamodb").meta.events
         events.register("provide-client-params.dynamodb.GetItem", count("GetItem"))
         events.register("provide-client-params.dynamodb.BatchGetItem", count("BatchGetItem"))
+        events.register("provide-client-params.dynamodb.TransactWriteItems", count_writes)
+
+    def count_writes(params, **_):
+        tables = {next(iter(item.values()))["TableName"] for item in params["TransactItems"]}
+        if runtime.template.physical_name("CustomersTable") in tables:
+            customer_writes.append(len(params["TransactItems"]))
 
     runtime.lambdas.in_container("ImportChunksFunction", install)
     # A later export where they all accept: each row's consent is compared with the customer on file.
@@ -135,7 +142,23 @@ def test_a_chunk_reads_its_known_customers_in_one_batch_not_once_per_row(runtime
 
     assert again["counts"]["updated"] == 8
     assert customer_reads == ["BatchGetItem"]
+    assert customer_writes == [16]  # the 8 rows' customers and consent ledger entries, in one transaction
     assert customer(seller, email="buyer3@example.com")["consent"]["email"]["marketing"]["granted"] is True
+
+
+def test_two_rows_that_reach_one_customer_through_different_contacts_both_apply(runtime, tenant, seller):
+    both = {"Customer ID": "7163742617950", "Email": "dee@example.com", "Phone": buyer_phone_national(207)}
+    import_file(runtime, seller, shopify_customer_csv([both]), format="shopify_customers")
+    # A seller's own CSV: one row by email, one by phone, no id; each grants one channel.
+    rows = (f"email,mobile,email_ok,sms_ok\ndee@example.com,,yes,\n,{buyer_phone_national(207)},,yes\n").encode()
+    mapping = {"email": "email", "phone": "mobile", "accepts_email": "email_ok", "accepts_sms": "sms_ok"}
+    job = import_file(runtime, seller, rows, format="csv", mapping=mapping, default_country="US")
+
+    assert job["status"] == "completed" and job["counts"]["updated"] == 2, job
+    dee = seller.get("/customers/shopify-7163742617950").json()
+    assert dee["consent"]["email"]["marketing"]["granted"] and dee["consent"]["sms"]["marketing"]["granted"]
+    history = seller.get("/customers/shopify-7163742617950/consent/history").json()["items"]
+    assert sorted(entry["channel"] for entry in history) == ["email", "sms"]
 
 
 def test_the_same_file_twice_changes_nothing_the_second_time(runtime, tenant, seller):
@@ -226,14 +249,16 @@ def test_an_expired_or_unsigned_upload_is_refused_and_nothing_starts(runtime, te
 def test_a_chunk_that_fails_midway_is_retried_and_writes_nothing_twice(runtime, tenant, seller, monkeypatch):
     from huike.store import deliveries
 
-    real, calls = deliveries.write_delivery, itertools.count()
+    # Small transactions (a row or two each), so the chunk can fail between two of them.
+    monkeypatch.setattr(deliveries, "MAX_TRANSACTION_ITEMS", 4)
+    real, calls = deliveries.TransactionBatch.flush, itertools.count()
 
-    def fails_on_the_third_row_once(planned, *args, **kwargs):
-        if next(calls) == 2:
+    def fails_on_the_second_transaction_once(batch):
+        if batch._pending and next(calls) == 1:
             raise RuntimeError("connection reset by peer")
-        return real(planned, *args, **kwargs)
+        return real(batch)
 
-    monkeypatch.setattr(deliveries, "write_delivery", fails_on_the_third_row_once)
+    monkeypatch.setattr(deliveries.TransactionBatch, "flush", fails_on_the_second_transaction_once)
     rows = [
         {"Customer ID": f"90{n}", "Email": f"buyer{n}@example.com", "Accepts Email Marketing": "yes"} for n in range(5)
     ]

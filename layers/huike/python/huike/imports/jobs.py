@@ -310,7 +310,7 @@ def _apply_customers(
     from huike.customers import profile
     from huike.store import customers as customer_store
     from huike.store import identities
-    from huike.store.deliveries import write_delivery
+    from huike.store.deliveries import TransactionBatch
 
     data = [CustomerData.model_validate(record["customer"]) for record in records]
     claimed = identities.claimed(
@@ -320,6 +320,7 @@ def _apply_customers(
     unwritten = _customers_before_writes(tenant.tenant_id, ids)
     known = {cid: customer for cid, customer in unwritten.items() if customer is not None}
     counts = {"created": 0, "updated": 0}
+    batch = TransactionBatch()
     for record, customer, customer_id in zip(records, data, ids, strict=True):
         existing = known.get(customer_id or "")
         consents = [
@@ -327,6 +328,9 @@ def _apply_customers(
             # An undated "accepts marketing" never overrides a consent Huike already holds.
             if not (existing is not None and existing.consent_state(consent.channel) and consent.at == at)
         ]  # fmt: skip
+        reached = profile.resolve_customer_id(tenant, customer, customer.phone, customer.email, claimed)
+        if reached is not None and batch.holds(reached):
+            batch.flush()  # an earlier row's write to this customer lands before it is read again
         planned = profile.customer_change(
             tenant, customer.model_copy(update={"consents": consents}), source, claimed=claimed, prefetched=unwritten
         )
@@ -339,11 +343,12 @@ def _apply_customers(
             record.get("platform_order_count"),
             record.get("platform_total_spent"),
         )
-        write_delivery(planned)  # the written customer is not read back: the chunk needs only its id
+        batch.add(planned)
         for key in profile.contact_claims(tenant, customer.phone, customer.email):
             claimed.setdefault(key, planned.customer_id)
         created = existing is None or existing.imported_by == import_id
         counts["created" if created else "updated"] += 1
+    batch.flush()
     return counts
 
 

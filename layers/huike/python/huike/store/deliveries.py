@@ -4,6 +4,8 @@ Access pattern:
   customer update + consent ledger puts + identity claims + order or cart update
                                                                   TransactWriteItems (all or none)
   one item alone (an order event without a buyer, a customer.updated without consent)  UpdateItem
+  an import chunk's customers, several rows' items together (TransactionBatch)
+                                                  TransactWriteItems of up to 100 items each
 
 A delivery that fails leaves nothing it began: the platform's retry (Powertools has deleted its
 in-progress record) applies the whole event again, once.
@@ -12,6 +14,7 @@ in-progress record) applies the whole event again, once.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from huike.store.base import Change, dynamodb_connection, get_or_none
 from huike.store.carts import Cart
@@ -68,3 +71,51 @@ def write_delivery(
         cart_key: Cart = cart.item  # type: ignore[assignment]
         written.cart = get_or_none(Cart, cart_key.tenant_shard, cart_key.cart_id, consistent_read=True)
     return written
+
+
+MAX_TRANSACTION_ITEMS = 100  # DynamoDB's limit of items in one TransactWriteItems
+
+
+class TransactionBatch:
+    """Many customers' planned changes (an import chunk's rows) in as few TransactWriteItems as
+    DynamoDB allows: at most 100 items, and no item twice in one transaction. One row's items
+    always commit together. A failed transaction raises; what the batch sent before it stays
+    written, and every write is safe to repeat (the chunk's retry). `holds` tells the caller to
+    `flush` before reading a customer whose change is still pending."""
+
+    def __init__(self) -> None:
+        self._pending: list[ProfileChange] = []
+        self._keys: set[tuple[str, Any, Any]] = set()
+        self.transactions = 0
+
+    def holds(self, customer_id: str) -> bool:
+        return any(planned.customer_id == customer_id for planned in self._pending)
+
+    def add(self, planned: ProfileChange) -> None:
+        keys = {_item_key(change.item) for change in (planned.change, *planned.claims)}
+        keys |= {_item_key(entry) for entry in planned.entries}
+        if len(self._keys) + len(keys) > MAX_TRANSACTION_ITEMS or self._keys & keys:
+            self.flush()
+        self._pending.append(planned)
+        self._keys |= keys
+
+    def flush(self) -> None:
+        if not self._pending:
+            return
+        from pynamodb.transactions import TransactWrite
+
+        with TransactWrite(connection=dynamodb_connection()) as transaction:
+            for planned in self._pending:
+                for change in (planned.change, *planned.claims):
+                    transaction.update(change.item, actions=change.actions)
+                for entry in planned.entries:
+                    transaction.save(entry)
+        self.transactions += 1
+        self._pending, self._keys = [], set()
+
+
+def _item_key(item: Any) -> tuple[str, Any, Any]:
+    model = type(item)
+    range_key = model._range_key_attribute()
+    hash_value = getattr(item, model._hash_key_attribute().attr_name)
+    return model.__name__, hash_value, getattr(item, range_key.attr_name) if range_key else None
