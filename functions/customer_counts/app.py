@@ -3,14 +3,14 @@ marketing consent, tags) once, so summaries never read the customers."""
 
 from __future__ import annotations
 
+from huike.core.coldstart import collector_paused_on_cold_start
+
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from huike.core.coldstart import collector_paused_on_cold_start
 
 logger = Logger()
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)

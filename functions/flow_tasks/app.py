@@ -3,12 +3,12 @@ the record of a step whose retries ran out."""
 
 from __future__ import annotations
 
+from huike.core.coldstart import collector_paused_on_cold_start
+
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from huike.core.coldstart import collector_paused_on_cold_start
 
 logger = Logger()
 

@@ -4,13 +4,13 @@ failure is retried by Lambda, then dead-lettered."""
 
 from __future__ import annotations
 
+from huike.core.coldstart import collector_paused_on_cold_start
+
 from typing import Any
 from urllib.parse import unquote_plus
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from huike.core.coldstart import collector_paused_on_cold_start
 
 logger = Logger()
 

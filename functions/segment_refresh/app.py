@@ -3,6 +3,8 @@ queue its first chunk), then one SQS message per chunk of 500 customers."""
 
 from __future__ import annotations
 
+from huike.core.coldstart import collector_paused_on_cold_start
+
 import json
 from typing import Any
 
@@ -10,8 +12,6 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from huike.core.coldstart import collector_paused_on_cold_start
 
 logger = Logger()
 processor = BatchProcessor(event_type=EventType.SQS)

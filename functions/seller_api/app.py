@@ -4,6 +4,8 @@ routes (GET /v1/openapi.json, Swagger UI at /v1/docs)."""
 
 from __future__ import annotations
 
+from huike.core.coldstart import collector_paused_on_cold_start
+
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
@@ -16,7 +18,6 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Que
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import AwareDatetime, BaseModel, Field
 
-from huike.core.coldstart import collector_paused_on_cold_start
 from huike.core.errors import HuikeError
 from huike.seller.bodies import ConsentStatement, ImportRequest, PreviewRequest, TemplateWording
 

@@ -3,13 +3,14 @@ applied once, answered fast) and RFC 8058 one-click unsubscribe."""
 
 from __future__ import annotations
 
+from huike.core.coldstart import collector_paused_on_cold_start
+
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from huike.core.coldstart import collector_paused_on_cold_start
 from huike.core.errors import HuikeError
 
 logger = Logger()
