@@ -13,9 +13,8 @@ LAYER = Path(__file__).resolve().parents[2] / "layers" / "huike" / "python"
 
 def run_in_new_interpreter(code: str) -> None:
     script = textwrap.dedent(code)
-    result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, env={"PYTHONPATH": str(LAYER)}
-    )
+    command = [sys.executable, "-c", script]
+    result = subprocess.run(command, capture_output=True, text=True, env={"PYTHONPATH": str(LAYER)})  # noqa: S603
     assert result.returncode == 0, result.stderr
 
 
