@@ -11,8 +11,6 @@ from huike.core.enums import FlowName, Outcome, SendStatus
 from huike.core.zones import recipient_zone
 from huike.flows.orders import CONTINUING, as_result
 from huike.flows.registry import FlowResult, flow, schedule
-from huike.sending.service import SendRequest, send
-from huike.sending.templates import Money
 from huike.store import carts as cart_store
 from huike.store import customers as customer_store
 from huike.store import sends, tenants
@@ -29,6 +27,9 @@ def _send(
     template: str | None = None,
     media: list[str] | None = None,
 ) -> FlowResult:
+    # Sending loads when a flow sends, not where one is only scheduled (the webhook).
+    from huike.sending.service import SendRequest, send
+
     return as_result(
         send(
             SendRequest(
@@ -70,6 +71,8 @@ def start_cart_abandonment(
 
 @flow(FlowName.CART_ABANDONMENT)
 def cart_abandonment(state: dict[str, Any]) -> FlowResult:
+    from huike.sending.templates import Money
+
     tenant = tenants.cached_tenant(state["tenant_id"])
     cart = cart_store.get_cart(state["tenant_id"], state["subject_id"])
     if cart is None:

@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from huike.config.tenant import TenantConfig
 from huike.core import clock, keys
 from huike.core.enums import DEFERRED_NOTICE, FlowName, OrderStatus, Outcome
 from huike.flows.registry import FlowResult, cancel, flow, schedule
-from huike.sending.service import SendOutcome, SendRequest, send
-from huike.sending.templates import Money
 from huike.store import customers as customer_store
 from huike.store import orders as order_store
 from huike.store import tenants
 from huike.store.orders import Order
 
+if TYPE_CHECKING:
+    from huike.sending.service import SendOutcome
+
 CONTINUING = (Outcome.SENT, Outcome.SKIPPED, Outcome.DUPLICATE)
 
 
 def order_context(order: Order, tenant: TenantConfig) -> dict[str, Any]:
+    from huike.sending.templates import Money
+
     items = order.line_items or []
     first_item = items[0] if items else {}
     return {
@@ -42,6 +45,9 @@ def send_for_order(
     template: str | None = None,
     extra_context: dict[str, Any] | None = None,
 ) -> SendOutcome:
+    # Sending loads when a flow sends, not where one is only scheduled (the webhook).
+    from huike.sending.service import SendRequest, send
+
     customer = customer_store.get_customer(tenant.tenant_id, order.customer_id) if order.customer_id else None
     items = order.line_items or []
     return send(
