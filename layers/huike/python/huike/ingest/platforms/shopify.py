@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from huike.core.enums import Channel
 from huike.core.errors import BadRequest
@@ -57,21 +57,26 @@ _FULFILLMENT_NAME = re.compile(r"^(?P<order>.+)\.\d+$")  # "#1001.1" is the firs
 _Model = TypeVar("_Model", bound=BaseModel)
 
 
-class _Address(BaseModel):
+class _Payload(BaseModel):
+    # Built on first use: an orders/create delivery builds the order's validator only.
+    model_config = ConfigDict(defer_build=True)
+
+
+class _Address(_Payload):
     phone: str | None = None
     country_code: str | None = None
     first_name: str | None = None
     last_name: str | None = None
 
 
-class _Consent(BaseModel):
+class _Consent(_Payload):
     state: str | None = None
     opt_in_level: str | None = None
     consent_updated_at: datetime | None = None
     consent_collected_from: str | None = None
 
 
-class _Customer(BaseModel):
+class _Customer(_Payload):
     id: int | str
     email: str | None = None
     phone: str | None = None
@@ -84,7 +89,7 @@ class _Customer(BaseModel):
     updated_at: datetime | None = None
 
 
-class _LineItem(BaseModel):
+class _LineItem(_Payload):
     product_id: int | str | None = None
     sku: str | None = None
     title: str | None = None
@@ -92,14 +97,14 @@ class _LineItem(BaseModel):
     price: str | int | float | None = None
 
 
-class _Tracking(BaseModel):
+class _Tracking(_Payload):
     status: str | None = None
     tracking_number: str | None = None
     tracking_url: str | None = None
     tracking_company: str | None = None
 
 
-class _Order(BaseModel):
+class _Order(_Payload):
     id: int | str
     name: str
     created_at: datetime
@@ -132,14 +137,14 @@ class _Fulfillment(_Tracking):
     destination: _Address | None = None
 
 
-class _Refund(BaseModel):
+class _Refund(_Payload):
     id: int | str | None = None
     order_id: int | str
     created_at: datetime
     processed_at: datetime | None = None
 
 
-class _Checkout(BaseModel):
+class _Checkout(_Payload):
     token: str = Field(min_length=1)
     created_at: datetime | None = None
     updated_at: datetime | None = None

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
 
-from pydantic import BaseModel, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from huike.core.errors import BadRequest
 from huike.core.events import MAX_PHONE_LENGTH, CustomerData, Event, EventType, LineItem, OrderData
@@ -37,6 +37,8 @@ TRACKING_META_KEY = "_wc_shipment_tracking_items"
 
 class _Woo(BaseModel):
     """WooCommerce writes "" for an empty field; read it as absent."""
+
+    model_config = ConfigDict(defer_build=True)  # built on first use: a delivery builds its own only
 
     @model_validator(mode="before")
     @classmethod
