@@ -49,7 +49,7 @@ def first_entry() -> bool:
 
 
 def aws_session() -> Any:
-    """The current container's boto3 session (its clients are built from it)."""
+    """The current container's botocore session (its clients are built from it)."""
     from huike.aws.clients import session
 
     return session()

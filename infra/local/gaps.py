@@ -26,5 +26,7 @@ def refuse_mms(request: Any, **_: Any) -> Any:
 
 
 def install_unsupported_mms(session: Any) -> None:
-    """Register refuse_mms on a boto3 session (before its clients are built: they copy its hooks)."""
-    session.events.register_first("before-send.pinpoint-sms-voice-v2.SendMediaMessage", refuse_mms)
+    """Register refuse_mms on a botocore session (before its clients are built: they copy its hooks)."""
+    session.get_component("event_emitter").register_first(
+        "before-send.pinpoint-sms-voice-v2.SendMediaMessage", refuse_mms
+    )

@@ -150,7 +150,8 @@ def verify_sender(email: str, session: Any = None) -> None:
     (with `session`'s credentials, by default the process environment's)."""
     import boto3
 
-    (session or boto3).client("sesv2", region_name=REGION).create_email_identity(EmailIdentity=email)
+    ses = session.create_client("sesv2", region_name=REGION) if session else boto3.client("sesv2", region_name=REGION)
+    ses.create_email_identity(EmailIdentity=email)
 
 
 def write_credentials(credentials: TenantCredentials, path: Path) -> None:

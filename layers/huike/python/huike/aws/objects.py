@@ -20,7 +20,7 @@ def _signing_client() -> Any:
 
     endpoint = environment().s3_public_endpoint
     config = Config(signature_version="s3v4", s3={"addressing_style": "path"} if endpoint else {})
-    return session().client("s3", endpoint_url=endpoint, config=config)
+    return session().create_client("s3", endpoint_url=endpoint, config=config)
 
 
 def presigned_url(method: str, bucket: str, key: str, expires_in: int, content_type: str | None = None) -> str:

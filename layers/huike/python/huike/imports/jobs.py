@@ -329,8 +329,9 @@ def _apply_customers(
             if not (existing is not None and existing.consent_state(consent.channel) and consent.at == at)
         ]  # fmt: skip
         reached = profile.resolve_customer_id(tenant, customer, customer.phone, customer.email, claimed)
-        if reached is not None and batch.holds(reached):
-            batch.flush()  # an earlier row's write to this customer lands before it is read again
+        if reached is not None and reached not in unwritten:
+            batch.flush()  # an earlier row wrote this customer: read it as that write left it
+            unwritten.update(_customers_before_writes(tenant.tenant_id, [reached]))
         planned = profile.customer_change(
             tenant, customer.model_copy(update={"consents": consents}), source, claimed=claimed, prefetched=unwritten
         )
@@ -353,9 +354,9 @@ def _apply_customers(
 
 
 def _customers_before_writes(tenant_id: str, ids: list[str | None]) -> dict[str, Any]:
-    """The chunk's customers as stored before any of its writes (None: not stored yet), read in one
-    batch instead of once per row. The caller drops each customer it writes, so a customer that
-    two rows reach (through different contacts) is read again for the second."""
+    """These customers as stored (None: not stored yet), in one BatchGetItem rather than a read per
+    row. The caller drops each customer it writes and reads it again (this way) if a later row
+    reaches it, so a row never works from a customer older than the chunk's own writes."""
     from huike.store import customers as customer_store
 
     wanted = [cid for cid in ids if cid]
@@ -388,6 +389,9 @@ def _apply_orders(
             counts["created"] += 1  # written by an earlier attempt of this chunk
             continue
         buyer = buyer.model_copy(update={"consents": _undated_at(buyer.consents, at)})
+        reached = profile.resolve_customer_id(tenant, buyer, buyer.phone, buyer.email, claimed)
+        if reached is not None and reached not in unwritten:  # an earlier row wrote this buyer
+            unwritten.update(_customers_before_writes(tenant.tenant_id, [reached]))
         planned = profile.customer_change(tenant, buyer, source, claimed=claimed, prefetched=unwritten)
         moment = order.paid_at or order.created_at or at
         event = Event(

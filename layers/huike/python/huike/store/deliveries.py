@@ -80,16 +80,13 @@ class TransactionBatch:
     """Many customers' planned changes (an import chunk's rows) in as few TransactWriteItems as
     DynamoDB allows: at most 100 items, and no item twice in one transaction. One row's items
     always commit together. A failed transaction raises; what the batch sent before it stays
-    written, and every write is safe to repeat (the chunk's retry). `holds` tells the caller to
-    `flush` before reading a customer whose change is still pending."""
+    written, and every write is safe to repeat (the chunk's retry). A caller flushes before
+    reading again a customer it has added."""
 
     def __init__(self) -> None:
         self._pending: list[ProfileChange] = []
         self._keys: set[tuple[str, Any, Any]] = set()
         self.transactions = 0
-
-    def holds(self, customer_id: str) -> bool:
-        return any(planned.customer_id == customer_id for planned in self._pending)
 
     def add(self, planned: ProfileChange) -> None:
         keys = {_item_key(change.item) for change in (planned.change, *planned.claims)}
