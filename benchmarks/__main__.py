@@ -32,7 +32,7 @@ def main() -> None:
 
     with recorded(DAYTIME_UTC) as (_, webhooks, recorder):
         measured = per_event.measure(webhooks, recorder)
-    floor, cold = cold_starts.measure(base_env)
+    cold = cold_starts.measure(base_env)
     with recorded(flows.T0) as (_, webhooks, recorder):
         results = flows.run(webhooks, recorder)
         usage = cost.story_usage(results.story, stored_item)
@@ -59,7 +59,7 @@ def main() -> None:
     flows.print_transitions(results)
     flows.print_story(results.story)
     cold_imports.print_ratios(*cold_imports.measure(base_env))
-    cold_starts.print_figures(floor, cold)
+    cold_starts.print_figures(cold)
     cost.print_cost(usage)
     seller_api.print_figures(pages)
     intelligence.print_figures(imported, peak, refreshed, segments)
