@@ -12,7 +12,8 @@ and its result goes back into the story. Every client the function builds is ins
 the time moto took to answer is reported and taken out ("own").
 
 This machine's speed drifts by a third over minutes (a shared virtual machine), so each cold
-start is paired with a floor measured just before it, and the ratio is taken pair by pair.
+start is paired with a floor measured just before and just after it (their mean), and the ratio
+is taken pair by pair.
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ class ColdStart:
     total: float
     aws_calls: int
     aws_seconds: float  # answering them: moto's time here (AWS's own latency is not ours to count)
-    floor: float  # import boto3 + one client, in a fresh interpreter just before this one
+    floor: float  # import boto3 + one client, in fresh interpreters just before and after this one
 
     @property
     def own(self) -> float:
@@ -211,7 +212,7 @@ class ColdInvoker:
             "POWERTOOLS_LOG_LEVEL": "WARNING",
             "POWERTOOLS_METRICS_DISABLED": "1",
         }
-        floor = timed_import(BASELINE, str(LAYER_PATH.parent), self.floor_env)
+        floor_before = timed_import(BASELINE, str(LAYER_PATH.parent), self.floor_env)
         _Answered.reset()
         child = subprocess.run(
             [sys.executable, "-c", CHILD, str(spec_file), module, function],
@@ -223,6 +224,7 @@ class ColdInvoker:
         if child.returncode != 0:
             raise RuntimeError(f"{logical_id}'s cold start failed: {child.stderr[-2000:]}")
         figures = json.loads(child.stdout.strip().splitlines()[-1])
+        floor = (floor_before + timed_import(BASELINE, str(LAYER_PATH.parent), self.floor_env)) / 2
         self.measured[logical_id] = ColdStart(
             logical_id, figures["imported"], figures["total"], _Answered.calls, _Answered.seconds, floor
         )
@@ -318,7 +320,8 @@ def print_figures(starts: list[ColdStart]) -> None:
             "the first event each function gets in a story (orders, seller API, an import, an inbound SMS, a day),",
             "against this process's emulated AWS over local HTTP; own = import + event less the time moto took to",
             "answer (AWS's latency is AWS's); every botocore client the function builds is inside `own`",
-            "floor = import boto3 + dynamodb client, in a fresh interpreter just before (this machine's speed drifts);",
+            "floor = import boto3 + dynamodb client in fresh interpreters, the mean of one just before and one just",
+            "after (this machine's speed drifts by a third over minutes);",
             f"ratio = own / floor, the median of {STORIES} stories",
             "goal: ratio <= 2.0 for every function; before: 3.5x for the webhook (a client per table)",
         ],

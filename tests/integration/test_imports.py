@@ -7,9 +7,11 @@ import itertools
 
 import pytest
 
+from huike.store.customers import Customer
 from tests.support.contacts import buyer_phone, buyer_phone_national
 from tests.support.import_files import jsonl, shopify_customer_csv, shopify_orders_csv
 from tests.support.seller import SellerApi
+from tests.support.stored import stored
 
 _keys = itertools.count()
 
@@ -70,6 +72,9 @@ def test_a_shopify_customer_export_is_cleaned_merged_and_reported(runtime, tenan
     ann = customer(seller, email="ann.lee@example.com")
     assert ann["customer_id"] == "shopify-7163742617889"  # the id Shopify's webhooks will use
     assert (ann["first_name"], ann["phone"]) == ("Ann", buyer_phone(201))
+    # What the planner learnt of the number reaches the customer (the chunk worker parses nothing).
+    assert ann["phone_textable"] and ann["email_valid"]
+    assert stored(Customer, tenant.tenant_id, ann["customer_id"]).phone_timezone == "America/New_York"
     assert set(ann["tags"]) >= {"vip", "wholesale"}
     assert ann["consent"]["sms"]["marketing"]["granted"] and ann["consent"]["email"]["marketing"]["granted"]
     assert ann["platform_stats"] == {"order_count": 3, "total_spent": 240.5}

@@ -14,7 +14,7 @@ from datetime import datetime
 from huike.config.tenant import TenantConfig
 from huike.core import keys
 from huike.core.events import CustomerData, OrderData
-from huike.customers.identity import first_textable, normalise_email, normalise_phone
+from huike.customers.identity import Email, Phone, first_textable, normalise_email, normalise_phone
 from huike.store import customers as store
 from huike.store import identities as claims
 from huike.store.customers import Customer, ProfileChange, ProfileWrite
@@ -64,14 +64,17 @@ def customer_change(
     reservation: tuple[str, datetime] | None = None,
     claimed: dict[str, str] | None = None,
     prefetched: Mapping[str, Customer | None] | None = None,
+    contacts: tuple[Phone | None, Email | None] | None = None,
 ) -> ProfileChange | None:
     """What the event writes to its customer (not sent; see upsert_customer); None when it
     identifies nobody. `claimed` holds the contacts' claims when the caller read them already
     (an import reads a whole chunk's in one batch); otherwise they are read here (one BatchGetItem).
-    `prefetched` likewise holds customers already read (see store.customers.profile_change).
+    `prefetched` likewise holds customers already read (see store.customers.profile_change), and
+    `contacts` the event's phone and email when they were normalised already (an import's planner).
     The contacts no customer holds yet are claimed for this one in the same write."""
-    phone = normalise_phone(data.phone, data.country or tenant.settings.country)
-    email = normalise_email(data.email)
+    if contacts is None:
+        contacts = normalise_phone(data.phone, data.country or tenant.settings.country), normalise_email(data.email)
+    phone, email = contacts
     phone_e164, email_valid = phone.e164 if phone else None, email.normalized if email else None
     claim_keys = contact_claims(tenant, phone_e164, email_valid)
     if claimed is None:

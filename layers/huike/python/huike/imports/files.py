@@ -40,7 +40,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -105,6 +105,9 @@ class ParsedFile:
     orders: list[OrderRecord]
     problems: list[Problem]  # sorted by line
     merged_rows: int  # rows folded into an earlier row's record (in-file duplicates)
+    # What parsing learned of each valid phone kept (by E.164): chunks carry it, so the chunk
+    # worker neither parses a number again nor loads phonenumbers.
+    phones: dict[str, Phone] = field(default_factory=dict)
 
 
 # -- decoding and reading -----------------------------------------------------------------------
@@ -186,7 +189,15 @@ def _parse_customers(text: str, fmt: str, region: str | None, mapping: dict[str,
     del rows
     customers, merged = _merge(people, problems)
     problems.sort(key=lambda problem: problem.line)
-    return ParsedFile(format=fmt, rows=count, customers=customers, orders=[], problems=problems, merged_rows=merged)
+    return ParsedFile(
+        format=fmt,
+        rows=count,
+        customers=customers,
+        orders=[],
+        problems=problems,
+        merged_rows=merged,
+        phones=cleaner.contacts.valid_phones(),
+    )
 
 
 def _too_many_rows() -> ImportFileError:
@@ -542,6 +553,9 @@ class _Contacts:
         if key not in self._phones:
             self._phones[key] = normalise_phone(raw.removeprefix("'"), region)  # "'+1 ..." (Shopify, for Excel)
         return self._phones[key]
+
+    def valid_phones(self) -> dict[str, Phone]:
+        return {phone.e164: phone for phone in self._phones.values() if phone is not None and phone.e164}
 
     def pick_phone(self, candidates: Sequence[tuple[str, Any]], region: str | None) -> tuple[Phone | None, list[str]]:
         """The first textable valid phone, else the first valid one; and why the invalid ones

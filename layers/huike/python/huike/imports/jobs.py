@@ -230,6 +230,7 @@ def _chunk_payloads(parsed: Any) -> list[dict[str, Any]]:
                 "tags": sorted(record.tags),
                 "platform_order_count": record.platform_order_count,
                 "platform_total_spent": record.platform_total_spent,
+                **_phone_facts(parsed.phones.get(record.customer.phone or "")),
             }
             for record in parsed.customers
         ]
@@ -247,6 +248,24 @@ def _chunk_payloads(parsed: Any) -> list[dict[str, Any]]:
         }
         for record in sorted(parsed.orders, key=buyer)
     ]
+
+
+def _phone_facts(phone: Any) -> dict[str, Any]:
+    """What the chunk worker needs of a parsed phone besides its number (see _known_contacts)."""
+    return {"phone_facts": {"textable": phone.textable, "timezone": phone.timezone}} if phone else {}
+
+
+def _known_contacts(record: Mapping[str, Any], customer: Any) -> Any:
+    """A chunk record's contacts as the planner normalised them: its email is normalised and
+    valid, its phone a valid E.164 number with the facts the planner found. None (normalise
+    again) for a chunk written before phone facts were carried."""
+    from huike.customers.identity import Email, Phone
+
+    facts = record.get("phone_facts")
+    if customer.phone and facts is None:
+        return None
+    phone = Phone(customer.phone, customer.phone, bool(facts["textable"]), facts["timezone"]) if facts else None
+    return phone, Email(customer.email, customer.email) if customer.email else None
 
 
 def _report_csv(entries: Sequence[Mapping[str, Any]]) -> bytes:
@@ -333,7 +352,12 @@ def _apply_customers(
             batch.flush()  # an earlier row wrote this customer: read it as that write left it
             unwritten.update(_customers_before_writes(tenant.tenant_id, [reached]))
         planned = profile.customer_change(
-            tenant, customer.model_copy(update={"consents": consents}), source, claimed=claimed, prefetched=unwritten
+            tenant,
+            customer.model_copy(update={"consents": consents}),
+            source,
+            claimed=claimed,
+            prefetched=unwritten,
+            contacts=_known_contacts(record, customer),
         )
         if planned is None:
             continue
