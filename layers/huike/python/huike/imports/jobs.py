@@ -348,8 +348,8 @@ def _apply_customers(
             if not (existing is not None and existing.consent_state(consent.channel) and consent.at == at)
         ]  # fmt: skip
         reached = profile.resolve_customer_id(tenant, customer, customer.phone, customer.email, claimed)
-        if reached is not None and reached not in unwritten:
-            batch.flush()  # an earlier row wrote this customer: read it as that write left it
+        if consents and reached is not None and reached not in unwritten:
+            batch.flush()  # an earlier row wrote this customer: its consent is read as that write left it
             unwritten.update(_customers_before_writes(tenant.tenant_id, [reached]))
         planned = profile.customer_change(
             tenant,
@@ -379,8 +379,9 @@ def _apply_customers(
 
 def _customers_before_writes(tenant_id: str, ids: list[str | None]) -> dict[str, Any]:
     """These customers as stored (None: not stored yet), in one BatchGetItem rather than a read per
-    row. The caller drops each customer it writes and reads it again (this way) if a later row
-    reaches it, so a row never works from a customer older than the chunk's own writes."""
+    row. The caller drops each customer it writes and reads it again (this way) when a later row
+    with consent statements reaches it (only those compare with the stored consent), so no row
+    works from a customer older than the chunk's own writes."""
     from huike.store import customers as customer_store
 
     wanted = [cid for cid in ids if cid]
@@ -414,7 +415,7 @@ def _apply_orders(
             continue
         buyer = buyer.model_copy(update={"consents": _undated_at(buyer.consents, at)})
         reached = profile.resolve_customer_id(tenant, buyer, buyer.phone, buyer.email, claimed)
-        if reached is not None and reached not in unwritten:  # an earlier row wrote this buyer
+        if buyer.consents and reached is not None and reached not in unwritten:  # an earlier row wrote them
             unwritten.update(_customers_before_writes(tenant.tenant_id, [reached]))
         planned = profile.customer_change(tenant, buyer, source, claimed=claimed, prefetched=unwritten)
         moment = order.paid_at or order.created_at or at
