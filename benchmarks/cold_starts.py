@@ -181,6 +181,9 @@ class ColdInvoker:
     def __exit__(self, *_: Any) -> None:
         self.runtime.lambdas.invoke = self._in_process  # type: ignore[method-assign]
 
+    def _floor(self) -> float:
+        return timed_import(BASELINE, str(LAYER_PATH.parent), self.floor_env)
+
     def invoke(self, logical_id: str, event: Any) -> Any:
         if logical_id in self.measured:
             return self._in_process(logical_id, event)
@@ -212,7 +215,7 @@ class ColdInvoker:
             "POWERTOOLS_LOG_LEVEL": "WARNING",
             "POWERTOOLS_METRICS_DISABLED": "1",
         }
-        floor_before = timed_import(BASELINE, str(LAYER_PATH.parent), self.floor_env)
+        floor_before = self._floor()
         _Answered.reset()
         child = subprocess.run(
             [sys.executable, "-c", CHILD, str(spec_file), module, function],
@@ -224,7 +227,7 @@ class ColdInvoker:
         if child.returncode != 0:
             raise RuntimeError(f"{logical_id}'s cold start failed: {child.stderr[-2000:]}")
         figures = json.loads(child.stdout.strip().splitlines()[-1])
-        floor = (floor_before + timed_import(BASELINE, str(LAYER_PATH.parent), self.floor_env)) / 2
+        floor = (floor_before + self._floor()) / 2
         self.measured[logical_id] = ColdStart(
             logical_id, figures["imported"], figures["total"], _Answered.calls, _Answered.seconds, floor
         )

@@ -280,11 +280,6 @@ class FlowsConfig:
             name: settings.priority for name in FlowName if isinstance(settings := self.of(name), MarketingFlowSettings)
         }
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, FlowsConfig) and all(self.of(name) == other.of(name) for name in FlowName)
-
-    __hash__ = None  # type: ignore[assignment]
-
     @classmethod
     def validated(cls, overrides: Mapping[str, Any]) -> FlowsConfig:
         """Strict: for writes. Raises pydantic.ValidationError with field paths."""

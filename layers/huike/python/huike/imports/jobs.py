@@ -22,11 +22,15 @@ import io
 import secrets
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from huike.config.tenant import TenantConfig
 from huike.core import clock, keys
 from huike.core.errors import Conflict, NotFound
+
+if TYPE_CHECKING:
+    from huike.core.events import CustomerData
+    from huike.customers.identity import Email, Phone
 
 CHUNK_ROWS = 500
 MAX_BYTES = 64 * 1024 * 1024
@@ -250,12 +254,12 @@ def _chunk_payloads(parsed: Any) -> list[dict[str, Any]]:
     ]
 
 
-def _phone_facts(phone: Any) -> dict[str, Any]:
+def _phone_facts(phone: Phone | None) -> dict[str, Any]:
     """What the chunk worker needs of a parsed phone besides its number (see _known_contacts)."""
     return {"phone_facts": {"textable": phone.textable, "timezone": phone.timezone}} if phone else {}
 
 
-def _known_contacts(record: Mapping[str, Any], customer: Any) -> Any:
+def _known_contacts(record: Mapping[str, Any], customer: CustomerData) -> tuple[Phone | None, Email | None] | None:
     """A chunk record's contacts as the planner normalised them: its email is normalised and
     valid, its phone a valid E.164 number with the facts the planner found. None (normalise
     again) for a chunk written before phone facts were carried."""
@@ -264,7 +268,9 @@ def _known_contacts(record: Mapping[str, Any], customer: Any) -> Any:
     facts = record.get("phone_facts")
     if customer.phone and facts is None:
         return None
-    phone = Phone(customer.phone, customer.phone, bool(facts["textable"]), facts["timezone"]) if facts else None
+    phone = None
+    if customer.phone and facts:
+        phone = Phone(customer.phone, customer.phone, bool(facts["textable"]), facts["timezone"])
     return phone, Email(customer.email, customer.email) if customer.email else None
 
 

@@ -52,13 +52,7 @@ def write_delivery(
         written.order = item if isinstance(item, Order) else None
         written.cart = item if isinstance(item, Cart) else None
         return written
-    from pynamodb.transactions import TransactWrite
-
-    with TransactWrite(connection=dynamodb_connection()) as transaction:
-        for change in updates:
-            transaction.update(change.item, actions=change.actions)
-        for entry in entries:
-            transaction.save(entry)
+    _transact(updates, entries)
     if profile is not None:
         written.customer = profile.after
         if written.customer is None and read_customer:
@@ -86,7 +80,6 @@ class TransactionBatch:
     def __init__(self) -> None:
         self._pending: list[ProfileChange] = []
         self._keys: set[tuple[str, Any, Any]] = set()
-        self.transactions = 0
 
     def add(self, planned: ProfileChange) -> None:
         keys = {_item_key(change.item) for change in (planned.change, *planned.claims)}
@@ -99,16 +92,20 @@ class TransactionBatch:
     def flush(self) -> None:
         if not self._pending:
             return
-        from pynamodb.transactions import TransactWrite
-
-        with TransactWrite(connection=dynamodb_connection()) as transaction:
-            for planned in self._pending:
-                for change in (planned.change, *planned.claims):
-                    transaction.update(change.item, actions=change.actions)
-                for entry in planned.entries:
-                    transaction.save(entry)
-        self.transactions += 1
+        updates = [change for planned in self._pending for change in (planned.change, *planned.claims)]
+        _transact(updates, [entry for planned in self._pending for entry in planned.entries])
         self._pending, self._keys = [], set()
+
+
+def _transact(updates: list[Change], entries: list[Any]) -> None:
+    """One TransactWriteItems: these updates and these new items, all or none."""
+    from pynamodb.transactions import TransactWrite
+
+    with TransactWrite(connection=dynamodb_connection()) as transaction:
+        for change in updates:
+            transaction.update(change.item, actions=change.actions)
+        for entry in entries:
+            transaction.save(entry)
 
 
 def _item_key(item: Any) -> tuple[str, Any, Any]:
